@@ -1,0 +1,38 @@
+"""Identifiers ReaderPass mints: reader ids and province card numbers."""
+
+from __future__ import annotations
+
+import base64
+import re
+import secrets
+
+_READER_ID = re.compile(r"^[a-z2-7]{26}$")
+_CARD = re.compile(r"^[0-9]{13}$")
+
+
+def new_reader_id() -> str:
+    """128 random bits in lower-case base32 (26 characters): never a personal number."""
+    return base64.b32encode(secrets.token_bytes(16)).decode().rstrip("=").lower()
+
+
+def is_reader_id(text: str) -> bool:
+    return bool(_READER_ID.match(text))
+
+
+def luhn_digit(digits: str) -> str:
+    """Luhn (ISO/IEC 7812-1 Annex B) check digit for ``digits``."""
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if index % 2 == 0 else 1)
+        total += value - 9 if value > 9 else value
+    return str((10 - total % 10) % 10)
+
+
+def new_card_number() -> str:
+    """13 digits, the last a Luhn check digit so mistyped numbers are caught at once."""
+    body = str(secrets.randbelow(9) + 1) + "".join(str(secrets.randbelow(10)) for _ in range(11))
+    return body + luhn_digit(body)
+
+
+def is_card_number(text: str) -> bool:
+    return bool(_CARD.match(text)) and luhn_digit(text[:-1]) == text[-1]

@@ -1,0 +1,1 @@
+"""Pages and plain HTTP endpoints (health)."""
