@@ -33,10 +33,15 @@ class BadCommandInput(CommandFailed):
 
 
 def load_app(*, check_schema: bool = True) -> Flask:
+    root = click.get_current_context().find_root()
     try:
-        app = click.get_current_context().ensure_object(ScriptInfo).load_app()
+        app = root.ensure_object(ScriptInfo).load_app()
     except SettingsError as exc:
         raise BadCommandInput(str(exc)) from None
+    if "readerpass.dispose" not in root.meta:
+        # Close the pools when the command ends, not when the process does.
+        root.meta["readerpass.dispose"] = True
+        root.call_on_close(app.extensions["readerpass"].dispose)
     if check_schema:
         migrate.ensure_current(app.extensions["readerpass"].engine)
     return app

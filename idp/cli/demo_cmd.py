@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from werkzeug.serving import run_simple
 
 from ..app import create_app
 from ..context import Context
@@ -40,4 +41,5 @@ def command(instance: Path, host: str, port: int, readers: int, no_serve: bool) 
     if no_serve:
         return
     app = create_app(context=Context.build(info.settings))
-    app.run(host=host, port=port, debug=False, use_reloader=False)
+    # Flask's app.run() does nothing under its own CLI, so start werkzeug directly.
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)

@@ -22,6 +22,13 @@ from ..services.registration import register_reader
 
 bp = Blueprint("pages", __name__)
 
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    # These pages echo what the reader typed (to fix typos): never cache them.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
 FIELDS = ("family_name", "given_name", "document_type", "document_number", "document_country",
           "birth_date", "mobile", "home_library", "password")
 
