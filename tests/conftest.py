@@ -39,3 +39,22 @@ def mariadb_url() -> str:
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     return service_url("READERPASS_TEST_REDIS_URL")
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Debian's Chromium (``apt-get install chromium``), driven by Playwright."""
+    path = os.environ.get("READERPASS_TEST_CHROMIUM", "/usr/bin/chromium")
+    if not os.path.exists(path):
+        message = f"no Chromium at {path} (set READERPASS_TEST_CHROMIUM)"
+        if REQUIRE_SERVICES:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    return path
+
+
+#: Flags for a headless Chromium on a machine without outside network.
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
