@@ -1,0 +1,231 @@
+"""Koha patrons over SQL (MariaDB), for libraries whose Koha database we may write.
+
+The back-link and the create idempotency key are extended patron attributes
+(``borrower_attributes``). Koha enforces ``unique_id`` attribute types only in
+application code (Koha::Patron::Attribute->check_unique_id), so every
+check-then-insert here runs under a MariaDB ``GET_LOCK`` named after the value,
+which serialises writers in every process talking to the same server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from datetime import date
+
+from sqlalchemy import Connection, Engine, and_, insert, select, text, update
+
+from adapters.capabilities import CORE, Capability
+from adapters.errors import (
+    AmbiguousMatch,
+    CapabilityMissing,
+    Conflict,
+    PatronNotFound,
+    Unavailable,
+    VersionConflict,
+)
+from adapters.koha_sql import blocks
+from adapters.koha_sql.errors import NAME, translated
+from adapters.koha_sql.locks import named_lock
+from adapters.koha_sql.schema import borrower_attributes as attrs
+from adapters.koha_sql.schema import borrowers
+from adapters.sqltools import lock_key, version_token
+from adapters.values import CreateRequest, HealthReport, LocalPatron, PatronMatch, PatronPatch
+
+_COLUMNS = (
+    borrowers.c.borrowernumber, borrowers.c.cardnumber, borrowers.c.surname,
+    borrowers.c.firstname, borrowers.c.dateofbirth, borrowers.c.categorycode,
+    borrowers.c.branchcode, borrowers.c.dateexpiry, borrowers.c.debarred,
+    borrowers.c.debarredcomment, borrowers.c.lost, borrowers.c.gonenoaddress,
+    borrowers.c.updated_on,
+)
+_MATCH_LIMIT = 10
+
+
+class KohaPatronStore:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        backlink_code: str,
+        create_key_code: str,
+        lock_timeout: int,
+        today: Callable[[], date] = date.today,
+    ) -> None:
+        self._engine = engine
+        self._backlink = backlink_code
+        self._create_key = create_key_code
+        self._lock_timeout = lock_timeout
+        self._today = today
+
+    @property
+    def backend(self) -> str:
+        return NAME
+
+    @property
+    def capabilities(self) -> Capability:
+        return CORE  # Koha's patron merge moves loans, holds and fines: not ours to redo.
+
+    def health(self) -> HealthReport:
+        try:
+            with translated(), self._engine.connect() as conn:
+                codes = set(conn.scalars(text(
+                    "SELECT code FROM borrower_attribute_types WHERE code IN (:a, :b)"
+                ), {"a": self._backlink, "b": self._create_key}))
+        except Unavailable as exc:
+            return HealthReport(ok=False, detail=exc.message)
+        missing = {self._backlink, self._create_key} - codes
+        if missing:
+            return HealthReport(ok=False, detail=f"attribute types missing: {sorted(missing)}")
+        return HealthReport(ok=True, detail="koha database reachable")
+
+    def get(self, local_id: str) -> LocalPatron | None:
+        if not local_id.isdigit():
+            return None
+        with translated(), self._engine.connect() as conn:
+            return self._load(conn, int(local_id))
+
+    def find(self, match: PatronMatch) -> LocalPatron | None:
+        b = borrowers.c
+        query = select(b.borrowernumber).limit(_MATCH_LIMIT)
+        if match.reader_id is not None:
+            query = query.join(attrs, and_(
+                attrs.c.borrowernumber == b.borrowernumber,
+                attrs.c.code == self._backlink, attrs.c.attribute == match.reader_id,
+            ))
+        for column, value in ((b.cardnumber, match.barcode), (b.surname, match.surname),
+                              (b.firstname, match.first_name), (b.dateofbirth, match.birth_date)):
+            if value is not None:
+                query = query.where(column == value)
+        with translated(), self._engine.connect() as conn:
+            found = list(conn.scalars(query))
+            if len(found) > 1:
+                raise AmbiguousMatch("several patrons match", local_ids=[str(n) for n in found])
+            return self._load(conn, found[0]) if found else None
+
+    def create(self, request: CreateRequest, idempotency_key: str) -> LocalPatron:
+        with translated(), self._lock("create", idempotency_key) as conn:
+            done = self._holder(conn, self._create_key, idempotency_key)
+            if done is None:
+                self._check_barcode_free(conn, request.barcode)
+                key = conn.execute(insert(borrowers).values(
+                    cardnumber=request.barcode, surname=request.surname,
+                    firstname=request.first_name, dateofbirth=request.birth_date,
+                    categorycode=request.category, branchcode=request.branch,
+                    dateexpiry=request.expiry, lost=0, gonenoaddress=0,
+                )).inserted_primary_key
+                assert key is not None
+                done = int(key[0])
+                conn.execute(insert(attrs).values(
+                    borrowernumber=done, code=self._create_key, attribute=idempotency_key,
+                ))
+            patron = self._load(conn, done)
+            conn.commit()
+        assert patron is not None
+        return patron
+
+    def update(self, local_id: str, patch: PatronPatch, expected_version: str) -> LocalPatron:
+        with translated(), self._engine.connect() as conn:
+            current = self._locked_row(conn, local_id)
+            if current.version != expected_version:
+                raise VersionConflict("patron changed since it was read", local_id=local_id,
+                                      expected=expected_version, actual=current.version)
+            values = {
+                column: value for column, value in (
+                    ("surname", patch.surname), ("firstname", patch.first_name),
+                    ("dateofbirth", patch.birth_date), ("dateexpiry", patch.expiry),
+                ) if value is not None
+            }
+            if values:
+                conn.execute(update(borrowers)
+                             .where(borrowers.c.borrowernumber == int(local_id)).values(values))
+            return self._finish(conn, int(local_id))
+
+    def suspend(self, local_id: str, reason: str) -> LocalPatron:
+        with translated(), self._engine.connect() as conn:
+            self._locked_row(conn, local_id)
+            row = conn.execute(select(borrowers.c.debarred, borrowers.c.debarredcomment)
+                               .where(borrowers.c.borrowernumber == int(local_id))).one()
+            blocks.add_province_block(conn, int(local_id), row[0], row[1], reason)
+            return self._finish(conn, int(local_id))
+
+    def reinstate(self, local_id: str) -> LocalPatron:
+        with translated(), self._engine.connect() as conn:
+            self._locked_row(conn, local_id)
+            blocks.remove_province_block(conn, int(local_id))
+            return self._finish(conn, int(local_id))
+
+    def write_backlink(self, local_id: str, reader_id: str) -> LocalPatron:
+        with translated(), self._lock("link", reader_id) as conn:
+            current = self._locked_row(conn, local_id)
+            if current.reader_id == reader_id:
+                conn.rollback()
+                return current
+            if current.reader_id is not None:
+                raise Conflict("patron is linked to another reader", field="reader_id",
+                               local_id=local_id)
+            holder = self._holder(conn, self._backlink, reader_id)
+            if holder is not None:
+                raise Conflict("reader is linked to another patron", field="reader_id",
+                               local_id=str(holder))
+            conn.execute(insert(attrs).values(
+                borrowernumber=int(local_id), code=self._backlink, attribute=reader_id,
+            ))
+            return self._finish(conn, int(local_id))
+
+    def merge(self, local_ids: Sequence[str]) -> LocalPatron:
+        raise CapabilityMissing(Capability.MERGE, backend=NAME)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    # -- helpers -------------------------------------------------------------
+
+    def _lock(self, purpose: str, value: str) -> AbstractContextManager[Connection]:
+        return named_lock(self._engine, self._lock_timeout, lock_key(purpose, value))
+
+    def _check_barcode_free(self, conn: Connection, barcode: str) -> None:
+        holder = conn.scalar(select(borrowers.c.borrowernumber)
+                             .where(borrowers.c.cardnumber == barcode))
+        if holder is not None:
+            raise Conflict("barcode already in use", field="barcode", local_id=str(holder))
+
+    def _holder(self, conn: Connection, code: str, value: str) -> int | None:
+        return conn.scalar(select(attrs.c.borrowernumber)
+                           .where(attrs.c.code == code, attrs.c.attribute == value).limit(1))
+
+    def _locked_row(self, conn: Connection, local_id: str) -> LocalPatron:
+        """Lock the borrower row for the rest of the transaction and load it."""
+        if not local_id.isdigit() or conn.scalar(
+            select(borrowers.c.borrowernumber)
+            .where(borrowers.c.borrowernumber == int(local_id)).with_for_update()
+        ) is None:
+            raise PatronNotFound(local_id)
+        patron = self._load(conn, int(local_id))
+        assert patron is not None
+        return patron
+
+    def _finish(self, conn: Connection, borrowernumber: int) -> LocalPatron:
+        patron = self._load(conn, borrowernumber)
+        conn.commit()
+        assert patron is not None
+        return patron
+
+    def _load(self, conn: Connection, borrowernumber: int) -> LocalPatron | None:
+        row = conn.execute(select(*_COLUMNS)
+                           .where(borrowers.c.borrowernumber == borrowernumber)).first()
+        if row is None:
+            return None
+        debarments = blocks.debarments(conn, borrowernumber)
+        reader_id = conn.scalar(select(attrs.c.attribute).where(
+            attrs.c.borrowernumber == borrowernumber, attrs.c.code == self._backlink).limit(1))
+        local, province = blocks.block_state(
+            debarments, row.debarred, bool(row.lost), bool(row.gonenoaddress), self._today()
+        )
+        return LocalPatron(
+            local_id=str(row.borrowernumber), barcode=row.cardnumber or "",
+            surname=row.surname or "", first_name=row.firstname or "",
+            birth_date=row.dateofbirth, category=row.categorycode, branch=row.branchcode,
+            expiry=row.dateexpiry, blocked_locally=local, blocked_by_province=province,
+            reader_id=reader_id, version=version_token((*row, reader_id)),
+        )
