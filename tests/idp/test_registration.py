@@ -270,3 +270,29 @@ def test_clock_decides_age_boundaries(api, people, clock):
     response = api.post("/api/readers", body)
     assert response.status_code == 201, response.json
     assert response.json["category"] == "teen"
+
+
+def test_concurrent_registrations_of_one_document_create_one_reader(app, api, people, ctx):
+    """Racing requests all pass the pre-check; the unique keyed hash decides."""
+    import threading
+
+    person = people.reader(min_age=30)
+    bodies = [registration(people.reader(min_age=30), document_number=person.resident_id)
+              for _ in range(6)]
+    statuses: list[int] = []
+    barrier = threading.Barrier(len(bodies))
+
+    def attempt(body: dict[str, Any]) -> None:
+        client = app.test_client()
+        barrier.wait()
+        response = client.post("/api/readers", json=body,
+                               headers={"Authorization": f"Bearer {api.token}"})
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=attempt, args=(b,)) for b in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [201] + [409] * (len(bodies) - 1)
+    assert counts(ctx)[0] == 1
