@@ -35,6 +35,9 @@ def page(chromium_path: str):
 def test_a_reader_registers_and_verifies_in_the_browser(page, base_url, ctx, people):
     person = people.reader(min_age=25)
     page.goto(f"{base_url}/register")
+    # The stylesheet loads under the page's Content-Security-Policy: labels sit on
+    # their own lines above full-width inputs.
+    assert page.eval_on_selector("label", "e => getComputedStyle(e).display") == "block"
     page.fill("#family_name", person.family_name)
     page.fill("#given_name", person.given_name)
     page.select_option("#document_type", "resident_id")
