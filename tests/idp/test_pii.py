@@ -77,3 +77,33 @@ def test_equal_plaintexts_encrypt_differently_but_hash_equally():
     assert hasher.digest("mobile", "x") != hasher.digest("identity-document", "x")
     assert hasher.digest("mobile", "x") != KeyedHasher(b"j" * 32).digest("mobile", "x")
     assert len(new_key()) >= 43
+
+
+def test_rotation_re_encrypts_so_the_old_key_can_go(api, people, ctx, settings, clock):
+    from idp.context import Context
+    from idp.services.actor import Actor
+    from idp.services.pii_rotation import rotate_pii
+
+    readers = [api.post("/api/readers", registration(people.reader(min_age=20))).json
+               for _ in range(3)]
+    old = settings.security.pii_keys[0].get_secret_value()
+    newer = f"k2:{new_key()}"
+    rotated_settings = settings.model_copy(update={"security": settings.security.model_copy(
+        update={"pii_keys": [type(settings.security.pii_keys[0])(v) for v in (newer, old)]})})
+    both = Context.build(rotated_settings, clock=clock)
+    report = rotate_pii(both, actor=Actor.cli(), batch_size=2)
+    assert (report.documents, report.mobiles) == (3, 3)
+    assert rotate_pii(both, actor=Actor.cli()).documents == 0  # nothing left to do
+    both.dispose()
+    only_new = Context.build(rotated_settings.model_copy(update={
+        "security": rotated_settings.security.model_copy(
+            update={"pii_keys": rotated_settings.security.pii_keys[:1]})}), clock=clock)
+    from idp.services.lookup import find_reader
+    from idp.services.readers import reader_view
+
+    with only_new.sessions() as session:
+        for reader in readers:
+            view = reader_view(find_reader(session, reader["id"]), only_new)
+            assert view["documents"][0]["number"] == reader["documents"][0]["number"]
+            assert view["mobile"] == reader["mobile"]
+    only_new.dispose()
