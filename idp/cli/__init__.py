@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from typing import Any
 
@@ -62,29 +63,22 @@ def cli() -> None:
     """ReaderPass: one reader identity and card for every member library."""
 
 
-def _register() -> None:
-    from . import (
-        config_cmd,
-        db_cmd,
-        demo_cmd,
-        libraries_cmd,
-        pii_cmd,
-        readers_cmd,
-        serve_cmd,
-        tokens_cmd,
-    )
+#: Modules whose ``command`` joins the group; adding a command is one line here.
+COMMAND_MODULES = (
+    "config_cmd",
+    "db_cmd",
+    "demo_cmd",
+    "libraries_cmd",
+    "pii_cmd",
+    "readers_cmd",
+    "serve_cmd",
+    "tokens_cmd",
+)
 
-    for module in (
-        config_cmd,
-        db_cmd,
-        demo_cmd,
-        libraries_cmd,
-        pii_cmd,
-        readers_cmd,
-        serve_cmd,
-        tokens_cmd,
-    ):
-        cli.add_command(module.command)
+
+def _register() -> None:
+    for name in COMMAND_MODULES:
+        cli.add_command(importlib.import_module(f"{__name__}.{name}").command)
 
 
 _register()
