@@ -68,6 +68,7 @@ COMMAND_MODULES = (
     "config_cmd",
     "db_cmd",
     "demo_cmd",
+    "gate_cmd",
     "libraries_cmd",
     "pii_cmd",
     "readers_cmd",
