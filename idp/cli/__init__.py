@@ -63,10 +63,20 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from . import config_cmd, db_cmd, demo_cmd, libraries_cmd, readers_cmd, serve_cmd, tokens_cmd
+    from . import (
+        clients_cmd,
+        config_cmd,
+        db_cmd,
+        demo_cmd,
+        keys_cmd,
+        libraries_cmd,
+        readers_cmd,
+        serve_cmd,
+        tokens_cmd,
+    )
 
     for module in (config_cmd, db_cmd, demo_cmd, libraries_cmd, readers_cmd, serve_cmd,
-                   tokens_cmd):
+                   tokens_cmd, keys_cmd, clients_cmd):
         cli.add_command(module.command)
 
 
