@@ -39,11 +39,12 @@ def grant(session: Session, ctx: Context, reader_id: str, client: OAuthClient,
 
 
 def for_reader(session: Session, reader_id: str) -> Sequence[tuple[Consent, OAuthClient]]:
-    return session.execute(
+    rows = session.execute(
         select(Consent, OAuthClient).join(OAuthClient, OAuthClient.id == Consent.client_pk)
         .where(Consent.reader_id == reader_id, Consent.revoked_at.is_(None))
         .order_by(OAuthClient.name)
-    ).tuples().all()
+    )
+    return [(consent, client) for consent, client in rows]
 
 
 def revoke(session: Session, ctx: Context, reader_id: str, client_id: str) -> bool:

@@ -96,5 +96,5 @@ def clients_of(session: Session, session_id: str) -> Sequence[tuple[SessionClien
         select(SessionClient, OAuthClient).join(OAuthClient,
                                                 OAuthClient.id == SessionClient.client_pk)
         .where(SessionClient.session_id == session_id)
-    ).tuples().all()
-    return rows
+    )
+    return [(grant, client) for grant, client in rows]
