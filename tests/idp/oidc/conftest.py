@@ -118,6 +118,13 @@ def browser(app: Any) -> Browser:
 
 
 @pytest.fixture
+def signed_in(browser: Browser, reader: ReaderLogin) -> Browser:
+    response = browser.login(reader.card_number, reader.password)
+    assert response.status_code == 302
+    return browser
+
+
+@pytest.fixture
 def live_server(ctx: Context) -> Iterator[str]:
     """The app on a real socket; the issuer is its URL."""
     server = make_server("127.0.0.1", 0, None, threaded=True)  # type: ignore[arg-type]

@@ -15,13 +15,6 @@ def _params(client, challenge, **over):
     return {k: v for k, v in params.items() if v is not None}
 
 
-@pytest.fixture
-def signed_in(browser, reader):
-    response = browser.login(reader.card_number, reader.password)
-    assert response.status_code == 302
-    return browser
-
-
 def _code(browser, client, challenge, **over):
     response = browser.authorize(_params(client, challenge, **over))
     assert response.status_code == 302, response.get_data(as_text=True)
