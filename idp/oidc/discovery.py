@@ -1,12 +1,14 @@
-"""The discovery document (OpenID Connect Discovery 1.0 section 3, RFC 8414)."""
+"""The discovery document (OpenID Connect Discovery 1.0 section 3, RFC 8414).
+
+It lists only what is served: the device grant and logout endpoints join it
+when they exist.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from .scopes import SCOPES, claims_supported
-
-DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 
 def metadata(issuer: str, alg: str) -> dict[str, Any]:
@@ -21,13 +23,10 @@ def metadata(issuer: str, alg: str) -> dict[str, Any]:
         "jwks_uri": url("/oauth/jwks"),
         "introspection_endpoint": url("/oauth/introspect"),
         "revocation_endpoint": url("/oauth/revoke"),
-        "device_authorization_endpoint": url("/oauth/device_authorization"),
-        "end_session_endpoint": url("/oauth/logout"),
         "scopes_supported": list(SCOPES),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials",
-                                  DEVICE_GRANT],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": [alg],
         "userinfo_signing_alg_values_supported": [alg],
@@ -41,8 +40,6 @@ def metadata(issuer: str, alg: str) -> dict[str, Any]:
         "claims_supported": claims_supported(),
         "prompt_values_supported": ["none", "login", "consent"],
         "authorization_response_iss_parameter_supported": True,
-        "backchannel_logout_supported": True,
-        "backchannel_logout_session_supported": True,
         "frontchannel_logout_supported": False,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
