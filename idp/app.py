@@ -42,6 +42,7 @@ def create_app(
 
     csrf = CSRFProtect(app)
 
+    from . import oidc
     from .api import api, problems
     from .web import health, pages
 
@@ -50,6 +51,7 @@ def create_app(
     app.register_blueprint(api)
     app.register_blueprint(health.bp)
     app.register_blueprint(pages.bp)
+    oidc.init_app(app, context)
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:

@@ -11,6 +11,7 @@ from . import migrate
 from .config_file import render_config, write_config
 from .context import Context
 from .models import Reader
+from .oidc import keys as oidc_keys
 from .schemas import LibraryIn, RegistrationIn
 from .services import libraries, staff
 from .services.actor import Actor, Role
@@ -64,6 +65,7 @@ def prepare_demo(instance: Path, *, host: str, port: int, readers: int) -> DemoI
         if created:
             for library in DEMO_LIBRARIES:
                 libraries.add_library(session, library, actor=actor, now=ctx.now())
+            oidc_keys.rotate(session, ctx, actor=actor)  # a signing key and the next one
         codes = [lib.code for lib in DEMO_LIBRARIES]
         first = None
         adults = []

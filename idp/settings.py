@@ -185,6 +185,41 @@ class ServerSettings(_Section):
         return value.rstrip("/")
 
 
+class OidcSettings(_Section):
+    """The OpenID Connect provider (DESIGN "OIDC provider"). Lifetimes in seconds."""
+
+    issuer: str = Field(default="", description="empty = [server] public_url")
+    signing_alg: Literal["ES256"] = "ES256"
+    access_token_seconds: int = Field(default=600, ge=60, le=86400)
+    id_token_seconds: int = Field(default=600, ge=60, le=86400)
+    refresh_token_seconds: int = Field(default=30 * 86400, ge=600, le=365 * 86400)
+    code_seconds: int = Field(default=60, ge=10, le=600)
+    session_seconds: int = Field(default=8 * 3600, ge=300, le=30 * 86400)
+    device_code_seconds: int = Field(default=600, ge=60, le=3600)
+    device_poll_interval: int = Field(default=5, ge=1, le=60)
+    #: How long relying parties may cache the JWKS; a next key must have been
+    #: published at least this long before it may start signing.
+    jwks_max_age_seconds: int = Field(default=3600, ge=0, le=7 * 86400)
+    #: Failed logins per account before it is locked for ``lockout_seconds``.
+    login_max_failures: int = Field(default=5, ge=1, le=100)
+    lockout_seconds: int = Field(default=900, ge=10, le=86400)
+    #: Login attempts per client address per minute.
+    login_attempts_per_address: int = Field(default=30, ge=1, le=10000)
+    #: Back-channel logout: attempts before giving up, first retry delay (doubles).
+    logout_max_attempts: int = Field(default=10, ge=1, le=50)
+    logout_retry_seconds: int = Field(default=30, ge=1, le=3600)
+    logout_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        if "?" in value or "#" in value:
+            raise ValueError("must not have a query or fragment (OpenID Connect Discovery 3)")
+        return value.rstrip("/")
+
+
 class Settings(BaseModel):
     """The whole configuration of one ReaderPass installation."""
 
@@ -198,6 +233,7 @@ class Settings(BaseModel):
     registration: RegistrationSettings = RegistrationSettings()
     messaging: MessagingSettings = MessagingSettings()
     server: ServerSettings = ServerSettings()
+    oidc: OidcSettings = OidcSettings()
 
     @property
     def instance_path(self) -> Path:
@@ -206,6 +242,11 @@ class Settings(BaseModel):
     @property
     def database_url(self) -> str:
         return self.database.url or f"sqlite:///{self.instance_path / 'readerpass.db'}"
+
+    @property
+    def issuer(self) -> str:
+        """The OpenID Connect issuer identifier."""
+        return self.oidc.issuer or self.server.public_url
 
     @property
     def outbox_path(self) -> Path:

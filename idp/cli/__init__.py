@@ -65,10 +65,12 @@ def cli() -> None:
 
 #: Modules whose ``command`` joins the group; adding a command is one line here.
 COMMAND_MODULES = (
+    "clients_cmd",
     "config_cmd",
     "db_cmd",
     "demo_cmd",
     "gate_cmd",
+    "keys_cmd",
     "libraries_cmd",
     "pii_cmd",
     "readers_cmd",

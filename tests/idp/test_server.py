@@ -125,6 +125,8 @@ def test_demo_serves_a_ready_province(tmp_path: Path):
                               token.group(1))
         assert status == 200 and reader["card_number"] == card.group(1)
         assert sum(1 for r in body["items"] if r["guardian_id"]) == 3
+        status, jwks = http(f"http://127.0.0.1:{port}/oauth/jwks")
+        assert status == 200 and len(jwks["keys"]) == 2  # the signing key and the next one
     # A second run reuses the instance and issues a fresh admin token.
     again = subprocess.run(
         [sys.executable, "-m", "idp", "demo", "--no-serve"], cwd=tmp_path, text=True,

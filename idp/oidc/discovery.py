@@ -1,0 +1,47 @@
+"""The discovery document (OpenID Connect Discovery 1.0 section 3, RFC 8414).
+
+It lists only what is served: the device grant and logout endpoints join it
+when they exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .scopes import SCOPES, claims_supported
+
+
+def metadata(issuer: str, alg: str) -> dict[str, Any]:
+    def url(path: str) -> str:
+        return issuer + path
+
+    return {
+        "issuer": issuer,
+        "authorization_endpoint": url("/oauth/authorize"),
+        "token_endpoint": url("/oauth/token"),
+        "userinfo_endpoint": url("/oauth/userinfo"),
+        "jwks_uri": url("/oauth/jwks"),
+        "introspection_endpoint": url("/oauth/introspect"),
+        "revocation_endpoint": url("/oauth/revoke"),
+        "scopes_supported": list(SCOPES),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": [alg],
+        "userinfo_signing_alg_values_supported": [alg],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post",
+                                                  "none"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic",
+                                                          "client_secret_post"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic",
+                                                       "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256"],
+        "claims_supported": claims_supported(),
+        "prompt_values_supported": ["none", "login", "consent"],
+        "authorization_response_iss_parameter_supported": True,
+        "frontchannel_logout_supported": False,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "claims_parameter_supported": False,
+    }
