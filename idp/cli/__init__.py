@@ -68,6 +68,14 @@ def _register() -> None:
     for module in (config_cmd, db_cmd, demo_cmd, libraries_cmd, readers_cmd, serve_cmd,
                    tokens_cmd):
         cli.add_command(module.command)
+    _register_adapters()
+
+
+def _register_adapters() -> None:
+    from . import links_cmd
+
+    for module in (links_cmd,):
+        cli.add_command(module.command)
 
 
 _register()

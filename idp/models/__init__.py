@@ -2,7 +2,10 @@
 
 from .audit import AuditEvent
 from .base import Base
+from .importing import ImportIssue, ImportRun
 from .library import Library, LibraryKind
+from .links import LibraryAdapterConfig, LinkMethod, LinkState, ReaderLink
+from .outbox import OutboxItem, OutboxState
 from .reader import Assurance, Category, IdentityDocument, MobileVerification, Reader, Status
 from .staff import StaffToken
 
@@ -12,10 +15,18 @@ __all__ = [
     "Base",
     "Category",
     "IdentityDocument",
+    "ImportIssue",
+    "ImportRun",
     "Library",
+    "LibraryAdapterConfig",
     "LibraryKind",
+    "LinkMethod",
+    "LinkState",
     "MobileVerification",
+    "OutboxItem",
+    "OutboxState",
     "Reader",
+    "ReaderLink",
     "StaffToken",
     "Status",
 ]
