@@ -72,9 +72,9 @@ def _register() -> None:
 
 
 def _register_adapters() -> None:
-    from . import links_cmd
+    from . import links_cmd, outbox_cmd
 
-    for module in (links_cmd,):
+    for module in (links_cmd, outbox_cmd):
         cli.add_command(module.command)
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from adapters.errors import ConfigError
 from adapters.registry import ParsedAdapter, parse_adapter
 
+from ..errors import NotFound
 from ..models import Library, LibraryAdapterConfig
 from . import audit
 from .actor import Actor
@@ -112,3 +113,23 @@ def adapter_view(row: LibraryAdapterConfig | None) -> dict[str, Any]:
         "breaker_open_until": row.breaker_open_until.isoformat() if row.breaker_open_until
         else None,
     }
+
+
+def set_offline(session: Session, library: Library, offline: bool, *, actor: Actor,
+                now: dt.datetime, reason: str | None = None) -> LibraryAdapterConfig:
+    """The operator's switch: an offline library gets no deliveries (they queue up).
+
+    Bringing a library online also closes its circuit breaker: the operator has
+    just said it works again.
+    """
+    row = session.get(LibraryAdapterConfig, library.id)
+    if row is None:
+        raise NotFound(f"library {library.code} has no adapter configured", field="library")
+    row.offline, row.offline_reason = offline, reason if offline else None
+    if not offline:
+        row.failures, row.breaker_open_until = 0, None
+    row.updated_at = now
+    session.flush()
+    audit.record(session, actor, "library.offline" if offline else "library.online", "library",
+                 library.code, now=now, reason=reason)
+    return row

@@ -112,3 +112,30 @@ def test_conflict_resolved_by_staff(town: Cmd, people, koha_url: URL):
                            twins[1].local_id, "--reason", "checked the card")[0]
     assert (done["state"], done["local_id"]) == ("linked", twins[1].local_id)
     assert town("links", "resolve", reader["id"], "TOWN", "--create", code=1).stderr
+
+
+def test_outbox_run_offline_online_dead_and_retry(town: Cmd, people):
+    person = people.reader(min_age=30)
+    out = town("readers", "add", "--family-name", person.family_name, "--given-name",
+               person.given_name, "--document-number", person.resident_id, "--mobile",
+               person.mobile, "--home-library", "TOWN", "--json")
+    reader = json.loads(out.stdout)
+    assert [i["event"] for i in town.json_lines("outbox", "list")] == ["reader.register"]
+    town("libraries", "offline", "TOWN", "--reason", "ILS upgrade")
+    assert "(offline)" in town("outbox", "run", "--once", "--library", "TOWN").stdout
+    town("libraries", "online", "town")
+    ran = town("outbox", "run", "--once", "--library", "TOWN")
+    assert "TOWN: delivered 1, retrying 0, dead 0" in ran.stdout
+    assert town.json_lines("links", "show", reader["id"], "TOWN")[0]["state"] == "linked"
+    family = _reader(town, people.reader(min_age=30))
+    town("readers", "update", family["id"], "--category", "family", "--home-library", "TOWN")
+    ran = town("outbox", "run", "--once")  # TOWN has no local category for family
+    assert "dead 1" in ran.stdout and "no local category" in ran.stderr
+    [dead] = town.json_lines("outbox", "dead", "--library", "TOWN")
+    assert dead["reader_id"] == family["id"] and dead["event"] == "reader.update"
+    assert "queued 1 again" in town("outbox", "retry", str(dead["id"])).stdout
+    assert town.json_lines("outbox", "list", "--state", "pending")[0]["id"] == dead["id"]
+    assert town("outbox", "retry", code=2).stderr
+    assert "no undelivered" in town("outbox", "retry", "424242", code=1).stderr
+    assert "dead 1" in town("outbox", "run", "--once").stdout
+    assert "queued 1 again" in town("outbox", "retry", "--all-dead", "--library", "TOWN").stdout
