@@ -72,10 +72,11 @@ def _register() -> None:
 
 
 def _register_adapters() -> None:
-    from . import links_cmd, outbox_cmd
+    from . import import_cmd, links_cmd, outbox_cmd
 
-    for module in (links_cmd, outbox_cmd):
+    for module in (import_cmd, links_cmd, outbox_cmd):
         cli.add_command(module.command)
+    cli.add_command(import_cmd.issues_command)
 
 
 _register()

@@ -139,3 +139,30 @@ def test_outbox_run_offline_online_dead_and_retry(town: Cmd, people):
     assert "no undelivered" in town("outbox", "retry", "424242", code=1).stderr
     assert "dead 1" in town("outbox", "run", "--once").stdout
     assert "queued 1 again" in town("outbox", "retry", "--all-dead", "--library", "TOWN").stdout
+
+
+def test_import_from_koha_and_from_a_csv_file(town: Cmd, koha_url: URL, tmp_path: Path):
+    store = open_store(KohaConfig(url=koha_url.render_as_string(hide_password=False)),
+                       mapping_from_dict(koha_table(koha_url)["mapping"]))
+    for n in range(5):
+        store.create(CreateRequest(f"KB{n}", f"姓{n}", "名", date(1980, 1, 1 + n), "ADULT",
+                                   "MAIN", date(2030, 1, 1)), f"old-{n}")
+    store.close()
+    dry = town("import", "--library", "TOWN", "--batch-size", "2", "--dry-run")
+    assert dry.stdout.startswith("dry run: read 5, created 5")
+    assert town.json_lines("links", "list") == []
+    ran = town("import", "--library", "TOWN", "--batch-size", "2")
+    assert "read 5, created 5, matched 0, linked 5" in ran.stdout
+    assert "patrons/s" in ran.stderr
+    assert "delivered 5" in town("outbox", "run", "--once").stdout  # back-links written
+    csv_path = tmp_path / "legacy.csv"
+    csv_path.write_text("local_id,barcode,family_name,given_name,birth_date,mobile\n"
+                        "X1,XB1,王,小明,1975-03-04,138 0013 8000\n"
+                        "X2,XB2,,無名,1975-03-04,\n", encoding="utf-8")
+    ran = town("import", "--library", "UNIV", "--file", str(csv_path))
+    assert "read 2, created 1" in ran.stdout and "not_imported 1" in ran.stdout
+    issues = town.json_lines("import-issues", "--library", "UNIV")
+    assert [(i["source"], i["kind"]) for i in issues] == [("record 2", "not_imported")]
+    assert "family_name: is missing" in issues[0]["problem"]
+    again = town("import", "--library", "UNIV", "--file", str(csv_path))
+    assert "skipped 1" in again.stdout
