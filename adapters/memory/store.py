@@ -192,6 +192,17 @@ class MemoryPatronStore:
             row = self._row(local_id)
             return self._change(row, replace(row.patron, blocked_locally=blocked))
 
+    def staff_edit(self, local_id: str, **changes: object) -> LocalPatron:
+        """Change any field as library staff could in the ILS (not part of the port)."""
+        with self._lock:
+            row = self._row(local_id)
+            return self._change(row, replace(row.patron, **changes))  # type: ignore[arg-type]
+
+    def staff_delete(self, local_id: str) -> None:
+        """Delete a patron as library staff could (not part of the port)."""
+        with self._lock:
+            del self._rows[self._row(local_id).patron.local_id]
+
     def _enter(self, capability: Capability) -> None:
         require(self, capability)
         self.faults.before()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import click
 
+from ..relay.reconcile import reconcile
 from ..services.actor import Actor
 from ..services.libraries import get_library
 from ..services.library_adapters import set_offline
-from .common import context, domain_errors
+from .common import context, domain_errors, emit, json_option
 
 
 @click.command("offline")
@@ -35,4 +36,21 @@ def online(code: str) -> None:
     click.echo(f"{code.upper()} is online")
 
 
-COMMANDS = (offline, online)
+
+
+@click.command("reconcile")
+@click.argument("code")
+@click.option("--repair", is_flag=True, help="Fix links and queue deliveries for the drift.")
+@json_option
+@domain_errors
+def reconcile_cmd(code: str, repair: bool, as_json: bool) -> None:
+    """Compare library CODE's links with its patron database and report drift."""
+    ctx = context()
+    with ctx.transaction() as session:
+        drift = reconcile(session, ctx, get_library(session, code), repair=repair,
+                          actor=Actor.cli())
+    emit([d.view() for d in drift], ("reader_id", "local_id", "kind", "detail", "repair"),
+         as_json=as_json)
+
+
+COMMANDS = (offline, online, reconcile_cmd)

@@ -90,7 +90,7 @@ def _sync(adapter: LibraryAdapter, reader: Reader, local_id: str) -> LocalPatron
         patron = store.get(local_id)
         if patron is None:
             raise PatronNotFound(local_id)
-        patch = _difference(wanted, patron)
+        patch = difference(wanted, patron)
         if patch.is_empty():
             break
         try:
@@ -111,7 +111,7 @@ def _sync(adapter: LibraryAdapter, reader: Reader, local_id: str) -> LocalPatron
     return patron
 
 
-def _difference(wanted: PatronPatch, patron: LocalPatron) -> PatronPatch:
+def difference(wanted: PatronPatch, patron: LocalPatron) -> PatronPatch:
     have = {"surname": patron.surname, "first_name": patron.first_name,
             "birth_date": patron.birth_date, "expiry": patron.expiry}
     changes = {name: value for name, value in dataclasses.asdict(wanted).items()

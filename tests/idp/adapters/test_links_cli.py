@@ -155,6 +155,7 @@ def test_import_from_koha_and_from_a_csv_file(town: Cmd, koha_url: URL, tmp_path
     assert "read 5, created 5, matched 0, linked 5" in ran.stdout
     assert "patrons/s" in ran.stderr
     assert "delivered 5" in town("outbox", "run", "--once").stdout  # back-links written
+    assert town.json_lines("libraries", "reconcile", "TOWN") == []
     csv_path = tmp_path / "legacy.csv"
     csv_path.write_text("local_id,barcode,family_name,given_name,birth_date,mobile\n"
                         "X1,XB1,王,小明,1975-03-04,138 0013 8000\n"
