@@ -19,9 +19,10 @@ class Capability(enum.Flag):
     SUSPEND = enum.auto()  # suspend and reinstate, always together
     BACKLINK = enum.auto()
     MERGE = enum.auto()
+    ITERATE = enum.auto()  # iter_patrons / count_patrons, for onboarding imports
 
 
-#: What every backend in this package offers; merge is the one optional extra.
+#: What every backend in this package offers; merge and iterate are optional extras.
 CORE = (
     Capability.FIND
     | Capability.GET

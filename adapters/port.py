@@ -77,6 +77,21 @@ class PatronStore(Protocol):
         ...
 
 
+@runtime_checkable
+class PatronLister(Protocol):
+    """Optional capability :attr:`Capability.ITERATE`: read every patron in pages,
+    for onboarding imports. Pages are in a stable order of local ids, so a caller
+    resumes after the last id it saw (keyset paging, no offsets)."""
+
+    def iter_patrons(self, after: str | None, limit: int) -> Sequence[LocalPatron]:
+        """Up to ``limit`` patrons whose local id sorts after ``after`` (None: from the start)."""
+        ...
+
+    def count_patrons(self) -> int:
+        """How many patrons there are now (for progress; may change meanwhile)."""
+        ...
+
+
 def require(store: PatronStore, capability: Capability) -> None:
     """Raise :class:`CapabilityMissing` unless ``store`` declares ``capability``."""
     if capability not in store.capabilities:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from .db import make_engine, make_session_factory
 from .messaging import MessageSender, make_sender
 from .pii import KeyedHasher, PiiCipher
+from .relay.pool import AdapterPool
 from .settings import Settings
 
 
@@ -36,6 +37,8 @@ class Context:
     passwords: PasswordHasher
     sender: MessageSender
     clock: Callable[[], dt.datetime] = field(default=utcnow)
+    #: Member libraries' adapters, opened on first use (idp.relay.pool).
+    adapters: AdapterPool = field(default_factory=AdapterPool)
 
     @classmethod
     def build(
@@ -87,4 +90,5 @@ class Context:
                 raise
 
     def dispose(self) -> None:
+        self.adapters.close()
         self.engine.dispose()

@@ -13,8 +13,21 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, Date, Engine, Row, cast, func, insert, select, text, update
+from sqlalchemy import (
+    Connection,
+    Date,
+    Engine,
+    Row,
+    Select,
+    cast,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 
 from adapters.capabilities import CORE, Capability
 from adapters.errors import (
@@ -60,7 +73,8 @@ class EvergreenPatronStore:
 
     @property
     def capabilities(self) -> Capability:
-        return CORE  # actor.usr_merge exists, but merging is the library's call.
+        # actor.usr_merge exists, but merging is the library's call.
+        return CORE | Capability.ITERATE
 
     def health(self) -> HealthReport:
         try:
@@ -163,6 +177,17 @@ class EvergreenPatronStore:
     def merge(self, local_ids: Sequence[str]) -> LocalPatron:
         raise CapabilityMissing(Capability.MERGE, backend=NAME)
 
+    def iter_patrons(self, after: str | None, limit: int) -> Sequence[LocalPatron]:
+        start = int(after) if after is not None and after.isdigit() else 0
+        with translated(), self._engine.connect() as conn:
+            rows = conn.execute(self._patrons().where(usr.c.id > start)
+                                .order_by(usr.c.id).limit(limit)).all()
+            return [self._patron(conn, row) for row in rows]
+
+    def count_patrons(self) -> int:
+        with translated(), self._engine.connect() as conn:
+            return int(conn.scalar(select(func.count()).where(~usr.c.deleted)) or 0)
+
     def close(self) -> None:
         self._engine.dispose()
 
@@ -191,7 +216,11 @@ class EvergreenPatronStore:
         return patron
 
     def _load(self, conn: Connection, user_id: int) -> LocalPatron | None:
-        row = conn.execute(
+        row = conn.execute(self._patrons().where(usr.c.id == user_id)).first()
+        return None if row is None else self._patron(conn, row)
+
+    def _patrons(self) -> Select[Any]:
+        return (
             select(usr.c.id, card.c.barcode, usr.c.family_name, usr.c.first_given_name,
                    usr.c.dob, grp_tree.c.name.label("profile"),
                    org_unit.c.shortname.label("branch"),
@@ -201,9 +230,8 @@ class EvergreenPatronStore:
             .join(grp_tree, grp_tree.c.id == usr.c.profile)
             .join(org_unit, org_unit.c.id == usr.c.home_ou)
             .outerjoin(card, card.c.id == usr.c.card)
-            .where(usr.c.id == user_id, ~usr.c.deleted)
-        ).first()
-        return None if row is None else self._patron(conn, row)
+            .where(~usr.c.deleted)
+        )
 
     def _patron(self, conn: Connection, row: Row[tuple[object, ...]]) -> LocalPatron:
         local, province = blocks.block_state(conn, row.id, self._s.province_penalty)

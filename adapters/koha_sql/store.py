@@ -24,21 +24,14 @@ from adapters.errors import (
     Unavailable,
     VersionConflict,
 )
-from adapters.koha_sql import blocks
+from adapters.koha_sql import blocks, listing
 from adapters.koha_sql.errors import NAME, translated
 from adapters.koha_sql.locks import named_lock
 from adapters.koha_sql.schema import borrower_attributes as attrs
 from adapters.koha_sql.schema import borrowers
-from adapters.sqltools import lock_key, version_token
+from adapters.sqltools import lock_key
 from adapters.values import CreateRequest, HealthReport, LocalPatron, PatronMatch, PatronPatch
 
-_COLUMNS = (
-    borrowers.c.borrowernumber, borrowers.c.cardnumber, borrowers.c.surname,
-    borrowers.c.firstname, borrowers.c.dateofbirth, borrowers.c.categorycode,
-    borrowers.c.branchcode, borrowers.c.dateexpiry, borrowers.c.debarred,
-    borrowers.c.debarredcomment, borrowers.c.lost, borrowers.c.gonenoaddress,
-    borrowers.c.updated_on,
-)
 _MATCH_LIMIT = 10
 
 
@@ -64,7 +57,8 @@ class KohaPatronStore:
 
     @property
     def capabilities(self) -> Capability:
-        return CORE  # Koha's patron merge moves loans, holds and fines: not ours to redo.
+        # Koha's patron merge moves loans, holds and fines: not ours to redo.
+        return CORE | Capability.ITERATE
 
     def health(self) -> HealthReport:
         try:
@@ -176,6 +170,14 @@ class KohaPatronStore:
     def merge(self, local_ids: Sequence[str]) -> LocalPatron:
         raise CapabilityMissing(Capability.MERGE, backend=NAME)
 
+    def iter_patrons(self, after: str | None, limit: int) -> Sequence[LocalPatron]:
+        with translated(), self._engine.connect() as conn:
+            return listing.page(conn, self._backlink, after, limit, self._today())
+
+    def count_patrons(self) -> int:
+        with translated(), self._engine.connect() as conn:
+            return listing.count(conn)
+
     def close(self) -> None:
         self._engine.dispose()
 
@@ -212,20 +214,11 @@ class KohaPatronStore:
         return patron
 
     def _load(self, conn: Connection, borrowernumber: int) -> LocalPatron | None:
-        row = conn.execute(select(*_COLUMNS)
+        row = conn.execute(select(*listing.COLUMNS)
                            .where(borrowers.c.borrowernumber == borrowernumber)).first()
         if row is None:
             return None
-        debarments = blocks.debarments(conn, borrowernumber)
         reader_id = conn.scalar(select(attrs.c.attribute).where(
             attrs.c.borrowernumber == borrowernumber, attrs.c.code == self._backlink).limit(1))
-        local, province = blocks.block_state(
-            debarments, row.debarred, bool(row.lost), bool(row.gonenoaddress), self._today()
-        )
-        return LocalPatron(
-            local_id=str(row.borrowernumber), barcode=row.cardnumber or "",
-            surname=row.surname or "", first_name=row.firstname or "",
-            birth_date=row.dateofbirth, category=row.categorycode, branch=row.branchcode,
-            expiry=row.dateexpiry, blocked_locally=local, blocked_by_province=province,
-            reader_id=reader_id, version=version_token((*row, reader_id)),
-        )
+        return listing.to_patron(row, blocks.debarments(conn, borrowernumber), reader_id,
+                                 self._today())

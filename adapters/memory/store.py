@@ -46,7 +46,7 @@ class MemoryPatronStore:
         branches: Sequence[str],
         *,
         faults: FaultSwitch | None = None,
-        capabilities: Capability = CORE | Capability.MERGE,
+        capabilities: Capability = CORE | Capability.MERGE | Capability.ITERATE,
     ) -> None:
         self._categories = frozenset(categories)
         self._branches = frozenset(branches)
@@ -174,11 +174,34 @@ class MemoryPatronStore:
     def close(self) -> None:
         pass
 
+    def iter_patrons(self, after: str | None, limit: int) -> Sequence[LocalPatron]:
+        self._enter(Capability.ITERATE)
+        start = int(after) if after is not None else 0
+        with self._lock:
+            ids = sorted(int(k) for k in self._rows if int(k) > start)[:limit]
+            return [self._rows[str(i)].patron for i in ids]
+
+    def count_patrons(self) -> int:
+        self._enter(Capability.ITERATE)
+        with self._lock:
+            return len(self._rows)
+
     def set_local_block(self, local_id: str, blocked: bool) -> LocalPatron:
         """Act as library staff would in the ILS (not part of the port)."""
         with self._lock:
             row = self._row(local_id)
             return self._change(row, replace(row.patron, blocked_locally=blocked))
+
+    def staff_edit(self, local_id: str, **changes: object) -> LocalPatron:
+        """Change any field as library staff could in the ILS (not part of the port)."""
+        with self._lock:
+            row = self._row(local_id)
+            return self._change(row, replace(row.patron, **changes))  # type: ignore[arg-type]
+
+    def staff_delete(self, local_id: str) -> None:
+        """Delete a patron as library staff could (not part of the port)."""
+        with self._lock:
+            del self._rows[self._row(local_id).patron.local_id]
 
     def _enter(self, capability: Capability) -> None:
         require(self, capability)

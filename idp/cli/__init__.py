@@ -70,8 +70,11 @@ COMMAND_MODULES = (
     "db_cmd",
     "demo_cmd",
     "gate_cmd",
+    "import_cmd",
     "keys_cmd",
     "libraries_cmd",
+    "links_cmd",
+    "outbox_cmd",
     "pii_cmd",
     "readers_cmd",
     "serve_cmd",
@@ -81,7 +84,10 @@ COMMAND_MODULES = (
 
 def _register() -> None:
     for name in COMMAND_MODULES:
-        cli.add_command(importlib.import_module(f"{__name__}.{name}").command)
+        module = importlib.import_module(f"{__name__}.{name}")
+        cli.add_command(module.command)
+        for extra in getattr(module, "extra_commands", ()):
+            cli.add_command(extra)
 
 
 _register()

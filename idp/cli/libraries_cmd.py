@@ -76,3 +76,13 @@ def load(path: Path) -> None:
         added, unchanged = libraries.load_registry(session, registry, actor=Actor.cli(),
                                                    now=ctx.now())
     click.echo(f"added {len(added)}, already present {len(unchanged)}")
+
+
+def _operations() -> None:
+    from .library_ops_cmd import COMMANDS
+
+    for sub in COMMANDS:
+        command.add_command(sub)
+
+
+_operations()

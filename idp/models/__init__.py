@@ -2,7 +2,9 @@
 
 from .audit import AuditEvent
 from .base import Base
+from .importing import ImportIssue, ImportRun
 from .library import Library, LibraryKind
+from .links import LibraryAdapterConfig, LinkMethod, LinkState, ReaderLink
 from .oauth import (
     AuthorizationCode,
     Consent,
@@ -16,6 +18,7 @@ from .oauth import (
     SessionClient,
     SigningKey,
 )
+from .outbox import OutboxItem, OutboxState
 from .reader import Assurance, Category, IdentityDocument, MobileVerification, Reader, Status
 from .staff import StaffToken
 
@@ -28,14 +31,22 @@ __all__ = [
     "Consent",
     "DeviceCode",
     "IdentityDocument",
+    "ImportIssue",
+    "ImportRun",
     "KeyState",
     "Library",
+    "LibraryAdapterConfig",
     "LibraryKind",
+    "LinkMethod",
+    "LinkState",
     "LoginSession",
     "LogoutDelivery",
     "MobileVerification",
     "OAuthClient",
+    "OutboxItem",
+    "OutboxState",
     "Reader",
+    "ReaderLink",
     "RefreshToken",
     "RevokedAccessToken",
     "SessionClient",

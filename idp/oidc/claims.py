@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from ..context import Context
 from ..models import Reader
+from ..services.provisioning import local_barcode
 from ..services.registration import MOBILE_CONTEXT
 
 SUBJECT_PURPOSE = "oidc-pairwise-subject"
@@ -20,14 +21,6 @@ SUBJECT_PURPOSE = "oidc-pairwise-subject"
 
 def pairwise_subject(ctx: Context, library_code: str, reader_id: str) -> str:
     return ctx.hasher.digest(SUBJECT_PURPOSE, f"{library_code}\x00{reader_id}")
-
-
-def local_barcode(session: Session, reader: Reader, library_id: int) -> str | None:
-    """The library's own barcode for this reader, when the reader is linked there.
-
-    The link table arrives with the adapters; until then no reader is linked.
-    """
-    return None
 
 
 def user_claims(session: Session, ctx: Context, reader: Reader, *, library_id: int,
@@ -45,7 +38,7 @@ def user_claims(session: Session, ctx: Context, reader: Reader, *, library_id: i
     if "reader_card" in scopes:
         claims.update(
             card_number=reader.card_number,
-            local_barcode=local_barcode(session, reader, library_id),
+            local_barcode=local_barcode(session, reader.id, library_code),
             home_library=reader.home_library.code,
             category=reader.category,
             card_status=reader.status,

@@ -10,11 +10,14 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from adapters.errors import ConfigError
+
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..models import Library
 from ..schemas import LibraryIn
 from . import audit
 from .actor import Actor, Role
+from .library_adapters import parse_library_adapter, set_adapter
 
 
 def get_library(session: Session, code: str) -> Library:
@@ -67,6 +70,7 @@ def load_registry(
     codes = [item.code for item in parsed]
     if len(set(codes)) != len(codes):
         raise InvalidInput("the registry lists a library code twice", field="library")
+    adapter_tables = _adapter_tables(entries, parsed)
     added: list[Library] = []
     unchanged: list[Library] = []
     for item in parsed:
@@ -75,7 +79,24 @@ def load_registry(
             unchanged.append(existing)
         else:
             added.append(add_library(session, item, actor=actor, now=now))
+    for library in (*added, *unchanged):
+        if library.code in adapter_tables:
+            set_adapter(session, library, adapter_tables[library.code], actor=actor, now=now)
     return added, unchanged
+
+
+def _adapter_tables(entries: list[Any], parsed: list[LibraryIn]) -> dict[str, dict[str, Any]]:
+    """Each entry's ``[library.adapter]`` table, validated before anything is written."""
+    tables: dict[str, dict[str, Any]] = {}
+    for index, (entry, item) in enumerate(zip(entries, parsed, strict=True), start=1):
+        if "adapter" not in entry:
+            continue
+        try:
+            parse_library_adapter(entry["adapter"], f"library.{item.code}.adapter")
+        except ConfigError as exc:
+            raise InvalidInput(f"entry {index}: {exc}", field="library") from None
+        tables[item.code] = dict(entry["adapter"])
+    return tables
 
 
 def library_view(library: Library) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from ..identity.documents import mask_document_number
 from ..identity.phone import mask_mobile, normalise_mobile
 from ..models import Assurance, Library, Reader, Status
 from ..schemas import DocumentVerificationIn, ReaderUpdateIn, StatusChangeIn
-from . import audit
+from . import audit, outbox
 from .actor import Actor
 from .names import check_name, search_name
 from .registration import (
@@ -38,6 +38,8 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.MERGED: frozenset(),
 }
 REASON_REQUIRED = frozenset({Status.SUSPENDED, Status.CANCELLED})
+#: Changes member libraries hear about (through the outbox); mobile and password stay here.
+PROPAGATED = frozenset({"family_name", "given_name", "home_library", "category"})
 
 
 def list_readers(
@@ -119,6 +121,8 @@ def update_reader(
         session.flush()
         audit.record(session, actor, "reader.update", "reader", reader.id, now=ctx.now(),
                      details={"fields": changed})
+        if PROPAGATED & set(changed):
+            outbox.enqueue(session, reader, "reader.update", now=ctx.now())
     return reader
 
 
@@ -141,6 +145,7 @@ def change_status(
     session.flush()
     audit.record(session, actor, "reader.status", "reader", reader.id, now=ctx.now(),
                  reason=data.reason, details={"from": current.value, "to": target.value})
+    outbox.enqueue(session, reader, "reader.status", now=ctx.now())
     return reader
 
 

@@ -20,7 +20,7 @@ from ..identity.documents import NormalisedDocument, normalise_document
 from ..identity.phone import normalise_mobile
 from ..models import Assurance, Category, IdentityDocument, Library, Reader, Status
 from ..schemas import RegistrationIn
-from . import audit
+from . import audit, outbox
 from .actor import Actor
 from .lookup import find_reader
 from .names import check_name, search_name
@@ -190,6 +190,7 @@ def register_reader(session: Session, ctx: Context, data: RegistrationIn, *, act
             "guardian": reader.guardian_id,
         },
     )
+    outbox.enqueue(session, reader, "reader.register", now=now)
     return reader
 
 

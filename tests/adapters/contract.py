@@ -27,7 +27,7 @@ from adapters.errors import (
     Rejected,
     Unavailable,
 )
-from adapters.port import PatronStore
+from adapters.port import PatronLister, PatronStore
 from adapters.values import LocalPatron, PatronMatch, PatronPatch
 from tests.adapters.contract_changes import ChangeContract
 from tests.adapters.patrons import BRANCHES, CATEGORIES, RACERS, new_request, race
@@ -154,3 +154,24 @@ class PatronStoreContract(ChangeContract):
                 call()
             assert caught.value.retryable
             assert caught.value.backend == unreachable_store.backend
+
+    # -- iterate (optional) ---------------------------------------------------
+
+    def test_iter_patrons_pages_in_local_id_order(self, store: PatronStore) -> None:
+        if Capability.ITERATE not in store.capabilities:
+            pytest.skip(f"{store.backend} does not declare ITERATE")
+        assert isinstance(store, PatronLister)
+        assert store.iter_patrons(None, 10) == [] and store.count_patrons() == 0
+        made = [store.create(new_request(50 + i), f"k-it-{i}") for i in range(5)]
+        store.write_backlink(made[2].local_id, "R-it")
+        self.block_locally(store, made[3].local_id)
+        seen: list[LocalPatron] = []
+        after: str | None = None
+        while page := store.iter_patrons(after, 2):
+            assert len(page) <= 2
+            seen.extend(page)
+            after = page[-1].local_id
+        assert [p.local_id for p in seen] == [p.local_id for p in made]
+        assert seen == [store.get(p.local_id) for p in made]
+        assert seen[2].reader_id == "R-it" and seen[3].blocked_locally
+        assert store.count_patrons() == 5

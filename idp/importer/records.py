@@ -1,0 +1,157 @@
+"""The rows one import batch inserts, and the bulk statements that insert them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from ..context import Context
+from ..models import (
+    AuditEvent,
+    IdentityDocument,
+    ImportIssue,
+    LinkMethod,
+    LinkState,
+    OutboxItem,
+    Reader,
+    ReaderLink,
+    Status,
+)
+from ..services.numbers import new_card_number, new_reader_id
+from ..services.registration import DOCUMENT_CONTEXT, MOBILE_CONTEXT, _years_later
+from .prepare import Draft
+
+ROW_CONTEXT = "import_row"
+
+
+@dataclass
+class Batch:
+    readers: list[dict[str, Any]] = field(default_factory=list)
+    documents: list[dict[str, Any]] = field(default_factory=list)
+    links: list[dict[str, Any]] = field(default_factory=list)
+    issues: list[dict[str, Any]] = field(default_factory=list)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+    audit: list[dict[str, Any]] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+
+
+class BatchRecords:
+    def __init__(self, session: Session, ctx: Context, library_id: int, run_id: int, *,
+                 enqueue: bool) -> None:
+        self.session, self.ctx = session, ctx
+        self.library_id, self.run_id, self.enqueue = library_id, run_id, enqueue
+
+    def _card_numbers(self, count: int) -> list[str]:
+        """Fresh province card numbers, checked against each other and the database."""
+        cards: set[str] = set()
+        while len(cards) < count:
+            wanted = {new_card_number() for _ in range(count - len(cards))} - cards
+            used = set(self.session.scalars(select(Reader.card_number)
+                                            .where(Reader.card_number.in_(wanted))))
+            cards |= wanted - used
+        return sorted(cards)
+
+    def _new_reader(self, batch: Batch, draft: Draft, name: str, card: str,
+                    now: dt.datetime) -> str:
+        assert draft.birth_date is not None
+        cipher, hasher = self.ctx.cipher, self.ctx.hasher
+        reader_id = new_reader_id()
+        validity = self.ctx.settings.registration.card_validity_years
+        batch.readers.append({
+            "id": reader_id, "card_number": card, "family_name": draft.family_name,
+            "given_name": draft.given_name, "search_name": name, "sex": draft.sex,
+            "birth_date": draft.birth_date,
+            "mobile_enc": cipher.encrypt(draft.mobile, context=MOBILE_CONTEXT)
+            if draft.mobile else None,
+            "mobile_hash": hasher.digest("mobile", draft.mobile) if draft.mobile else None,
+            "mobile_verified_at": None, "category": draft.category,
+            "status": Status.ACTIVE.value, "assurance": "self_asserted", "guardian_id": None,
+            "home_library_id": self.library_id, "password_hash": None,
+            "expires_on": draft.expiry or _years_later(self.ctx.today(), validity),
+            "created_at": now, "updated_at": now, "version": 1,
+        })
+        doc = draft.document
+        if doc is not None:
+            batch.documents.append({
+                "reader_id": reader_id, "doc_type": doc.doc_type.value, "country": doc.country,
+                "number_enc": cipher.encrypt(doc.number, context=DOCUMENT_CONTEXT),
+                "match_hash": hasher.digest("identity-document", doc.match_key),
+                "converted_from_15": doc.converted_from_15, "verified_at": None,
+                "created_at": now,
+            })
+        batch.audit.append({
+            "at": now, "actor": "system:import", "action": "reader.import",
+            "target_type": "reader", "target_id": reader_id, "reason": None,
+            "details": {"library_id": self.library_id, "local_id": draft.row.get("local_id")},
+        })
+        return reader_id
+
+    def _link(self, batch: Batch, draft: Draft, reader_id: str, method: LinkMethod,
+              now: dt.datetime, taken_ids: set[str | None], taken_codes: set[str | None],
+              linked_here: set[str]) -> None:
+        local_id, barcode = draft.row.get("local_id") or None, draft.row.get("barcode") or None
+        if local_id is None:
+            self._issue(batch, draft, now, "not_linked", "local_id",
+                        "no local patron id: the reader was made but not linked", [],
+                        reader_id=reader_id)
+            return
+        if reader_id in linked_here:
+            self._issue(batch, draft, now, "possible_duplicate", "local_id",
+                        "the reader is already linked to another patron of this library",
+                        [reader_id], reader_id=reader_id)
+            return
+        if barcode is not None and barcode in taken_codes:
+            self._issue(batch, draft, now, "invalid_field", "barcode",
+                        "barcode already linked to another patron; linked without it", [],
+                        reader_id=reader_id)
+            barcode = None
+        taken_ids.add(local_id)
+        taken_codes.add(barcode)
+        linked_here.add(reader_id)
+        batch.links.append({
+            "reader_id": reader_id, "library_id": self.library_id, "local_id": local_id,
+            "local_barcode": barcode, "state": LinkState.LINKED.value, "method": method.value,
+            "local_version": draft.row.local_version, "candidates": [], "last_sync_at": now,
+            "last_error": None, "created_at": now, "updated_at": now,
+        })
+        batch.counts["linked"] += 1
+        if self.enqueue and draft.row.backlink != reader_id:
+            batch.outbox.append({
+                "library_id": self.library_id, "reader_id": reader_id, "event": "link.import",
+                "state": "pending", "attempts": 0, "next_attempt_at": now, "last_error": None,
+                "created_at": now, "delivered_at": None,
+            })
+
+    def _issue(self, batch: Batch, draft: Draft, now: dt.datetime, kind: str,
+               problem_field: str | None, problem: str, candidates: list[str], *,
+               reader_id: str | None = None, keep_row: bool = False) -> None:
+        row_enc = None
+        if keep_row:
+            data = {**draft.row.fields, "backlink": draft.row.backlink}
+            row_enc = self.ctx.cipher.encrypt(json.dumps(data, ensure_ascii=False),
+                                              context=ROW_CONTEXT)
+        batch.issues.append({
+            "run_id": self.run_id, "library_id": self.library_id,
+            "source_ref": draft.row.ref[:64], "reader_id": reader_id, "kind": kind,
+            "field": problem_field[:32] if problem_field else None, "problem": problem,
+            "candidates": candidates, "row_enc": row_enc, "status": "open", "created_at": now,
+        })
+        batch.counts["issues"] += 1
+
+    def _not_imported(self, batch: Batch, draft: Draft, now: dt.datetime) -> None:
+        why = "; ".join(f"{f}: {p}" for f, p in draft.problems) or "unusable row"
+        self._issue(batch, draft, now, "not_imported", None, why, [], keep_row=True)
+        batch.counts["not_imported"] += 1
+
+    def _store(self, batch: Batch) -> None:
+        for model, rows in ((Reader, batch.readers), (IdentityDocument, batch.documents),
+                            (AuditEvent, batch.audit), (ReaderLink, batch.links),
+                            (OutboxItem, batch.outbox), (ImportIssue, batch.issues)):
+            if rows:
+                self.session.execute(insert(model.__table__), rows)  # type: ignore[arg-type]

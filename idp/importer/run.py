@@ -1,0 +1,134 @@
+"""Driving an import: batches, one transaction each, with the checkpoint inside it.
+
+Because the checkpoint moves in the same transaction as the batch it covers, an
+import stopped at any moment resumes after the last committed batch: nothing is
+imported twice and nothing is skipped. A finished import run again starts from
+the beginning and only picks up patrons not linked yet.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from adapters import Capability, ProvinceCategory
+from adapters.port import PatronLister
+
+from ..context import Context
+from ..errors import InvalidInput
+from ..models import ImportRun, Library, LibraryAdapterConfig
+from ..services.libraries import get_library
+from .files import file_format, read_rows
+from .prepare import prepare
+from .rows import SourceRow, from_patron
+from .write import Writer
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where rows come from: the library's adapter, or a file."""
+
+    key: str  # "adapter", or "file:<sha256>"
+    total: int | None
+    rows: Callable[[str | None], Iterator[SourceRow]]  # rows after a cursor
+
+
+def adapter_source(ctx: Context, library: Library, batch_size: int) -> Source:
+    with ctx.transaction() as session:
+        adapter = ctx.adapters.get(session, library)
+    store = adapter.store
+    if Capability.ITERATE not in store.capabilities or not isinstance(store, PatronLister):
+        raise InvalidInput(f"the {store.backend} backend cannot list patrons; import a file "
+                           "with --file", field="library")
+    lister: PatronLister = store
+    back: dict[str, ProvinceCategory] = {}
+    for province, local in adapter.mapping.categories.items():
+        back.setdefault(local, province)
+
+    def rows(after: str | None) -> Iterator[SourceRow]:
+        while page := lister.iter_patrons(after, batch_size):
+            for patron in page:
+                yield from_patron(patron, back)
+            after = page[-1].local_id
+
+    return Source("adapter", lister.count_patrons(), rows)
+
+
+def file_source(path: Path, fmt: str | None, encoding: str) -> Source:
+    kind = file_format(path, fmt)
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+
+    def rows(after: str | None) -> Iterator[SourceRow]:
+        return read_rows(path, kind, encoding=encoding, after=int(after or 0))
+
+    return Source(f"file:{digest.hexdigest()}", None, rows)
+
+
+def import_patrons(ctx: Context, code: str, source: Source, *, batch_size: int = 1000,
+                   dry_run: bool = False, progress: Progress | None = None) -> Counter[str]:
+    """Import every row of ``source`` into library ``code``; returns the counts."""
+    with ctx.transaction() as session:
+        library = get_library(session, code)
+        library_id = library.id
+        enqueue = session.get(LibraryAdapterConfig, library_id) is not None
+        run = session.scalar(select(ImportRun).where(ImportRun.library_id == library_id,
+                                                     ImportRun.source == source.key))
+        if run is None:
+            run = ImportRun(library_id=library_id, source=source.key, cursor=None, counts={},
+                            started_at=ctx.now(), updated_at=ctx.now())
+            session.add(run)
+            session.flush()
+        elif run.finished_at is not None:
+            run.cursor, run.finished_at, run.counts = None, None, {}
+        run_id, cursor = run.id, run.cursor
+        if dry_run:
+            session.rollback()
+    totals: Counter[str] = Counter()
+    for batch in _batches(source.rows(cursor), batch_size):
+        with ctx.sessions() as session:
+            counts = Writer(session, ctx, library_id, run_id, enqueue=enqueue).write(
+                [prepare(row, ctx) for row in batch])
+            totals.update(counts)
+            if dry_run:
+                session.rollback()
+            else:
+                _checkpoint(session, ctx, run_id, batch[-1].cursor, counts, done=False)
+                session.commit()
+        if progress is not None:
+            progress(len(batch))
+    if not dry_run:
+        with ctx.transaction() as session:
+            _checkpoint(session, ctx, run_id, None, Counter(), done=True)
+    return totals
+
+
+def _checkpoint(session: Session, ctx: Context, run_id: int, cursor: str | None,
+                counts: Counter[str], *, done: bool) -> None:
+    run = session.get(ImportRun, run_id)
+    assert run is not None
+    if cursor is not None:
+        run.cursor = cursor
+    merged = Counter(run.counts)
+    merged.update(counts)
+    run.counts = dict(merged)
+    run.updated_at = ctx.now()
+    if done:
+        run.finished_at = ctx.now()
+
+
+def _batches(rows: Iterable[SourceRow], size: int) -> Iterator[list[SourceRow]]:
+    iterator = iter(rows)
+    while batch := list(islice(iterator, size)):
+        yield batch

@@ -1,0 +1,97 @@
+"""Storing one batch of drafts with a handful of bulk statements.
+
+Matching is deliberately cautious (DESIGN "Duplicates"): a row joins an existing
+reader only through the library's back-link or an equal identity-document hash
+with an agreeing name. A same-name, same-birth-date reader is not enough: the row
+becomes a new reader and both go to the review list as possible duplicates.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select, tuple_
+
+from ..models import IdentityDocument, LinkMethod, Reader, ReaderLink
+from ..services.names import search_name
+from .prepare import Draft
+from .records import Batch, BatchRecords
+
+
+class Writer(BatchRecords):
+
+    def write(self, drafts: Sequence[Draft]) -> Counter[str]:
+        now, batch = self.ctx.now(), Batch()
+        s, lib = self.session, self.library_id
+        local_ids = [d.row.get("local_id") for d in drafts if d.row.get("local_id")]
+        taken_ids = set(s.scalars(select(ReaderLink.local_id).where(
+            ReaderLink.library_id == lib, ReaderLink.local_id.in_(local_ids))))
+        barcodes = [d.row.get("barcode") for d in drafts if d.row.get("barcode")]
+        taken_codes = set(s.scalars(select(ReaderLink.local_barcode).where(
+            ReaderLink.library_id == lib, ReaderLink.local_barcode.in_(barcodes))))
+        hashes = {id(d): self.ctx.hasher.digest("identity-document", d.document.match_key)
+                  for d in drafts if d.document is not None}
+        by_hash: dict[str, tuple[str, str]] = {
+            h: (rid, name) for h, rid, name in s.execute(
+                select(IdentityDocument.match_hash, Reader.id, Reader.search_name)
+                .join(Reader, Reader.id == IdentityDocument.reader_id)
+                .where(IdentityDocument.match_hash.in_(list(hashes.values()))))}
+        backlinks = [d.row.backlink for d in drafts if d.row.backlink]
+        known = {rid: name for rid, name in s.execute(
+            select(Reader.id, Reader.search_name).where(Reader.id.in_(backlinks)))}
+        linked_here = set(s.scalars(select(ReaderLink.reader_id).where(
+            ReaderLink.library_id == lib, ReaderLink.reader_id.in_(
+                backlinks + [rid for rid, _ in by_hash.values()]))))
+        keys = {(search_name(d.family_name, d.given_name), d.birth_date) for d in drafts
+                if not d.fatal}
+        namesakes: dict[tuple[str, Any], list[str]] = {}
+        for rid, name, born in s.execute(select(Reader.id, Reader.search_name, Reader.birth_date)
+                                         .where(tuple_(Reader.search_name, Reader.birth_date)
+                                                .in_(list(keys)))):
+            namesakes.setdefault((name, born), []).append(rid)
+        cards = self._card_numbers(len(drafts))
+        for draft in drafts:
+            local_id = draft.row.get("local_id")
+            batch.counts["read"] += 1
+            if local_id and local_id in taken_ids:
+                batch.counts["skipped"] += 1  # linked by an earlier run
+                continue
+            if draft.fatal:
+                self._not_imported(batch, draft, now)
+                continue
+            name = search_name(draft.family_name, draft.given_name)
+            reader_id, method = None, LinkMethod.IMPORTED
+            if draft.row.backlink in known and known[draft.row.backlink] == name:
+                reader_id, method = draft.row.backlink, LinkMethod.AUTO_MATCHED
+            digest = hashes.get(id(draft))
+            if digest is not None and digest in by_hash:
+                holder, holder_name = by_hash[digest]
+                if reader_id is None and holder_name == name:
+                    reader_id, method = holder, LinkMethod.AUTO_MATCHED
+                elif holder != reader_id:
+                    self._issue(batch, draft, now, "possible_duplicate", "document_number",
+                                "the identity document is registered to another reader "
+                                "whose name differs; imported without it", [holder])
+                draft.document = None
+            if reader_id is None:
+                reader_id = self._new_reader(batch, draft, name, cards.pop(), now)
+                if digest is not None and draft.document is not None:
+                    by_hash[digest] = (reader_id, name)
+                others = namesakes.setdefault((name, draft.birth_date), [])
+                if others:
+                    self._issue(batch, draft, now, "possible_duplicate", None,
+                                "same name and birth date as another reader", list(others),
+                                reader_id=reader_id)
+                others.append(reader_id)
+                batch.counts["created"] += 1
+            else:
+                batch.counts["matched"] += 1
+            for problem_field, problem in draft.problems:
+                self._issue(batch, draft, now, "invalid_field", problem_field, problem, [],
+                            reader_id=reader_id)
+            self._link(batch, draft, reader_id, method, now, taken_ids, taken_codes,
+                       linked_here)
+        self._store(batch)
+        return batch.counts

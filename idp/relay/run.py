@@ -1,0 +1,158 @@
+"""Working through the outbox, library by library.
+
+Per library: nothing is sent while an operator has the library offline or its
+circuit breaker is open. Items go in id order, but a reader whose earlier item
+is waiting for a retry holds back that reader's later items (order per library
+and reader); other readers go ahead. An unavailable library costs an item an
+attempt and a backoff; any other error of the port is permanent for that item,
+which goes to the dead letters with its reason while the rest keep flowing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+
+from sqlalchemy import select, update
+
+from adapters import AdapterError
+
+from ..context import Context
+from ..errors import ReaderPassError
+from ..models import Library, LibraryAdapterConfig, OutboxItem, OutboxState, Reader
+from .deliver import Skipped, deliver
+from .policy import RelayPolicy
+
+
+@dataclass
+class LibraryRun:
+    library: str
+    delivered: int = 0
+    retrying: int = 0
+    dead: int = 0
+    waiting: int = 0
+    stopped: str | None = None  # offline, breaker_open
+    errors: list[str] = field(default_factory=list)
+
+
+def run_once(ctx: Context, *, library: str | None = None, policy: RelayPolicy | None = None,
+             rng: random.Random | None = None, batch_size: int = 500) -> list[LibraryRun]:
+    """One pass over every library's due items (or one library's)."""
+    policy, rng = policy or RelayPolicy(), rng or random.Random()
+    with ctx.transaction() as session:
+        query = (select(Library.id, Library.code)
+                 .join(LibraryAdapterConfig, LibraryAdapterConfig.library_id == Library.id)
+                 .order_by(Library.code))
+        if library is not None:
+            query = query.where(Library.code == library.strip().upper())
+        targets = [(row.id, row.code) for row in session.execute(query)]
+    return [run_library(ctx, lid, code, policy, rng, batch_size) for lid, code in targets]
+
+
+def run_library(ctx: Context, library_id: int, code: str, policy: RelayPolicy,
+                rng: random.Random, batch_size: int) -> LibraryRun:
+    report = LibraryRun(code)
+    with ctx.transaction() as session:
+        switches = session.get(LibraryAdapterConfig, library_id)
+        assert switches is not None
+        now = ctx.now()
+        if switches.offline:
+            report.stopped = "offline"
+            return report
+        if switches.breaker_open_until is not None and switches.breaker_open_until > now:
+            report.stopped = "breaker_open"
+            return report
+        queue = session.execute(
+            select(OutboxItem.id, OutboxItem.reader_id, OutboxItem.next_attempt_at)
+            .where(OutboxItem.library_id == library_id,
+                   OutboxItem.state == OutboxState.PENDING.value)
+            .order_by(OutboxItem.id).limit(batch_size)).all()
+    held: set[str] = set()
+    finished: set[int] = set()
+    for index, (item_id, reader_id, due) in enumerate(queue):
+        if item_id in finished:
+            continue
+        if reader_id in held or due > ctx.now():
+            held.add(reader_id)
+            report.waiting += 1
+            continue
+        # Later items of this reader, already committed when the queue was read: a
+        # delivery reads the reader afterwards, so it covers them too.
+        later = [i for i, r, _ in queue[index + 1:] if r == reader_id]
+        outcome = _attempt(ctx, item_id, library_id, policy, rng, report, later)
+        if outcome == "done":
+            finished.update(later)
+        if outcome == "retry":
+            held.add(reader_id)
+        if outcome == "breaker_open":
+            report.stopped = "breaker_open"
+            break
+    return report
+
+
+def _attempt(ctx: Context, item_id: int, library_id: int, policy: RelayPolicy,
+             rng: random.Random, report: LibraryRun, later: list[int]) -> str:
+    """Deliver one item in its own transaction; return done, dead, retry or breaker_open."""
+    with ctx.transaction() as session:
+        item = session.get(OutboxItem, item_id, with_for_update=True)
+        if item is None or item.state != OutboxState.PENDING:
+            return "done"  # another relay got there first
+        library = session.get(Library, library_id)
+        reader = session.get(Reader, item.reader_id)
+        switches = session.get(LibraryAdapterConfig, library_id)
+        assert library is not None and reader is not None and switches is not None
+        now = ctx.now()
+        try:
+            adapter = ctx.adapters.get(session, library)
+            deliver(session, ctx, adapter, reader, library)
+        except Skipped as skip:
+            _finish(item, OutboxState.DONE, now, f"skipped: {skip}")
+            report.delivered += 1
+            return "done"
+        except AdapterError as exc:
+            reason = f"{exc.code}: {exc.message}"
+            if not exc.retryable:
+                _finish(item, OutboxState.DEAD, now, reason)
+                report.dead += 1
+                report.errors.append(f"item {item.id}: {reason}")
+                return "dead"
+            return _retry(item, switches, now, reason, policy, rng, report)
+        except ReaderPassError as exc:  # e.g. the stored adapter table no longer validates
+            _finish(item, OutboxState.DEAD, now, f"{exc.code}: {exc}")
+            report.dead += 1
+            return "dead"
+        _finish(item, OutboxState.DONE, now, None)
+        if later:
+            session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id.in_(later), OutboxItem.state == OutboxState.PENDING.value)
+                .values(state=OutboxState.DONE.value, delivered_at=now,
+                        last_error=f"covered by item {item.id}"))
+        switches.failures, switches.breaker_open_until = 0, None
+        report.delivered += 1
+        return "done"
+
+
+def _retry(item: OutboxItem, switches: LibraryAdapterConfig, now: dt.datetime, reason: str,
+           policy: RelayPolicy, rng: random.Random, report: LibraryRun) -> str:
+    item.attempts += 1
+    item.last_error = reason
+    if item.attempts >= policy.max_attempts:
+        _finish(item, OutboxState.DEAD, now, f"gave up after {item.attempts} attempts: {reason}")
+        report.dead += 1
+    else:
+        item.next_attempt_at = now + policy.backoff(item.attempts, rng)
+        report.retrying += 1
+    switches.failures += 1
+    if switches.failures >= policy.breaker_threshold:
+        switches.breaker_open_until = now + policy.breaker_cooldown
+        return "breaker_open"
+    return "retry"
+
+
+def _finish(item: OutboxItem, state: OutboxState, now: dt.datetime, note: str | None) -> None:
+    item.state = state.value
+    item.last_error = note
+    if state is OutboxState.DONE:
+        item.delivered_at = now
