@@ -17,6 +17,7 @@ from ..models import AuthorizationCode, LoginSession, Reader, RefreshToken, Sess
 from . import sessions
 from .adapters import CodeAdapter, RefreshAdapter
 from .claims import pairwise_subject
+from .provisioning import provision_at_sign_in
 from .runtime import provider
 from .tokens import REFRESH_PURPOSE, timestamp
 
@@ -47,6 +48,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
             code_challenge_method=data.get("code_challenge_method"),
             created_at=now, expires_at=now + dt.timedelta(seconds=ctx.settings.oidc.code_seconds),
         ))
+        provision_at_sign_in(db(), ctx, request.user.reader, request.client.row.library)
 
     def query_authorization_code(self, code: str, client: Any) -> CodeAdapter | None:
         """Claim the code atomically; a second use revokes what the first obtained
