@@ -72,6 +72,7 @@ COMMAND_MODULES = (
     "gate_cmd",
     "keys_cmd",
     "libraries_cmd",
+    "oidc_cmd",
     "pii_cmd",
     "readers_cmd",
     "serve_cmd",
