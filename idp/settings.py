@@ -205,6 +205,8 @@ class OidcSettings(_Section):
     lockout_seconds: int = Field(default=900, ge=10, le=86400)
     #: Login attempts per client address per minute.
     login_attempts_per_address: int = Field(default=30, ge=1, le=10000)
+    #: Wrong device user codes per client address per minute (RFC 8628 5.1).
+    user_code_failures_per_address: int = Field(default=10, ge=1, le=1000)
     #: Back-channel logout: attempts before giving up, first retry delay (doubles).
     logout_max_attempts: int = Field(default=10, ge=1, le=50)
     logout_retry_seconds: int = Field(default=30, ge=1, le=3600)

@@ -74,6 +74,7 @@ COMMAND_MODULES = (
     "keys_cmd",
     "libraries_cmd",
     "links_cmd",
+    "oidc_cmd",
     "outbox_cmd",
     "pii_cmd",
     "readers_cmd",

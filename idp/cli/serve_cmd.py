@@ -33,8 +33,10 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 @click.option("--bind", help="ADDRESS:PORT (default: [server] bind).")
 @click.option("--workers", type=click.IntRange(1, 64), help="Default: [server] workers.")
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)
+@click.option("--access-log/--no-access-log", default=True, show_default=True,
+              help="One line per request on stdout.")
 @domain_errors
-def command(bind: str | None, workers: int | None, threads: int) -> None:
+def command(bind: str | None, workers: int | None, threads: int, access_log: bool) -> None:
     """Serve the app under gunicorn. Refuses a database that is not at head."""
     settings = context().settings  # validates settings and the schema before forking
     _Gunicorn({
@@ -42,7 +44,7 @@ def command(bind: str | None, workers: int | None, threads: int) -> None:
         "workers": workers or settings.server.workers,
         "threads": threads,
         "worker_class": "gthread",
-        "accesslog": "-",
+        "accesslog": "-" if access_log else None,
         # Paths only: query strings may hold search text, and we log no personal data.
         "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
         "preload_app": False,

@@ -1,5 +1,5 @@
-"""Authorization code (+ OpenID Connect, + PKCE), refresh and client-credentials
-grants: Authlib's classes with our storage plugged in."""
+"""Authorization code (+ PKCE), refresh and client-credentials grants: Authlib's
+classes with our storage plugged in (ID tokens: ``id_tokens``)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,12 @@ from typing import Any, cast
 
 from authlib.oauth2.rfc6749 import InvalidRequestError, InvalidScopeError, grants
 from authlib.oauth2.rfc7636 import CodeChallenge
-from authlib.oidc.core import OpenIDCode
 from sqlalchemy import CursorResult, Result, select, update
 
 from ..app import db
 from ..models import AuthorizationCode, LoginSession, Reader, RefreshToken, SessionClient
 from . import sessions
 from .adapters import CodeAdapter, RefreshAdapter
-from .claims import pairwise_subject
 from .provisioning import provision_at_sign_in
 from .runtime import provider
 from .tokens import REFRESH_PURPOSE, timestamp
@@ -110,34 +108,6 @@ class S256Challenge(CodeChallenge):  # type: ignore[misc]
             raise InvalidRequestError("public clients must send a PKCE code_challenge (S256)")
 
 
-class ReaderPassOpenIDCode(OpenIDCode):  # type: ignore[misc]
-    """ID tokens with minimal claims: pairwise sub, sid, auth_time, nonce, amr."""
-
-    def resolve_client_private_key(self, client: Any) -> Any:
-        return provider().keyring.signing_key()
-
-    def get_client_algorithm(self, client: Any) -> str:
-        return str(provider().ctx.settings.oidc.signing_alg)
-
-    def get_encode_header(self, client: Any) -> dict[str, str]:
-        key = provider().keyring.signing_key()
-        return {"alg": self.get_client_algorithm(client), "kid": str(key.kid), "typ": "JWT"}
-
-    def get_client_claims(self, client: Any) -> dict[str, Any]:
-        ctx = provider().ctx
-        now = timestamp(ctx.now())
-        return {"iss": ctx.settings.issuer, "aud": client.get_client_id(), "iat": now,
-                "exp": now + ctx.settings.oidc.id_token_seconds}
-
-    def exists_nonce(self, nonce: str, request: Any) -> bool:
-        return False  # replay of a nonce is the relying party's to detect (OIDC Core 15.5.2)
-
-    def generate_user_info(self, user: sessions.Principal, scope: str) -> dict[str, Any]:
-        assert user.library_code is not None
-        return {"sub": pairwise_subject(provider().ctx, user.library_code, user.reader.id),
-                "sid": user.sid}
-
-
 class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
     """Rotation on every use; presenting a used token revokes the whole grant
     (RFC 9700 4.14.2)."""
@@ -194,7 +164,6 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[mis
             raise InvalidScopeError("the client may not request this scope")
         if "openid" in (scope or "").split():
             raise InvalidScopeError("openid needs a reader; client_credentials has none")
-
 
 
 def save_token(token: dict[str, Any], request: Any) -> None:

@@ -19,7 +19,7 @@ from ..models import Reader
 from ..services import audit
 from ..services.actor import Actor
 from ..services.lookup import search_readers
-from .ratelimit import RateLimiter, retry_after
+from .ratelimit import RateLimiter, limit_address, retry_after
 from .sessions import CAN_SIGN_IN
 
 IDENTIFIER = re.compile(r"^[0-9Xx+\s-]{5,32}$")
@@ -43,9 +43,7 @@ def authenticate(session: Session, ctx: Context, limiter: RateLimiter, identifie
                  password: str, *, address: str, dummy_hash: str) -> Reader:
     rules = ctx.settings.oidc
     now = ctx.now()
-    if limiter.hit(f"login-addr:{address}", window=60, now=now) > rules.login_attempts_per_address:
-        raise RateLimited("too many sign-in attempts from this address; wait a minute",
-                          retry_after=retry_after(60, now))
+    limit_address(limiter, "login", address, limit=rules.login_attempts_per_address, now=now)
     identifier = identifier.strip()
     if not IDENTIFIER.match(identifier) or not 1 <= len(password) <= 128:
         _verify(ctx, None, password[:128], dummy_hash)

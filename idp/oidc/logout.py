@@ -18,37 +18,39 @@ from . import sessions
 from .claims import pairwise_subject
 
 
-def end_session(session: Session, ctx: Context, login: LoginSession, *, actor: Actor) -> int:
+def end_session(session: Session, ctx: Context, login: LoginSession, *,
+                actor: Actor) -> list[LogoutDelivery]:
     """End one session; queue a logout token for each client with a back-channel
-    logout URI. Returns how many deliveries were queued."""
+    logout URI. Returns the queued deliveries (``backchannel`` sends them)."""
     if login.ended_at is not None:
-        return 0
+        return []
     now: dt.datetime = ctx.now()
     login.ended_at = now
-    queued = 0
+    queued: list[LogoutDelivery] = []
     for grant, client in sessions.clients_of(session, login.id):
         session.execute(update(RefreshToken).where(RefreshToken.sid == grant.sid,
                                                    RefreshToken.revoked_at.is_(None))
                         .values(revoked_at=now))
         if client.backchannel_logout_uri and client.removed_at is None:
-            session.add(LogoutDelivery(
+            queued.append(LogoutDelivery(
                 client_pk=client.id, sid=grant.sid, attempts=0, created_at=now,
                 subject=pairwise_subject(ctx, client.library.code, login.reader_id),
                 next_attempt_at=now,
             ))
-            queued += 1
     session.execute(update(SessionClient).where(SessionClient.session_id == login.id,
                                                 SessionClient.revoked_at.is_(None))
                     .values(revoked_at=now))
+    session.add_all(queued)
+    session.flush()
     audit.record(session, actor, "oidc_session.end", "reader", login.reader_id, now=now,
-                 details={"logout_deliveries": queued})
+                 details={"logout_deliveries": len(queued)})
     return queued
 
 
-def end_all(session: Session, ctx: Context, reader_id: str, *, actor: Actor) -> int:
-    """Sign a reader out everywhere; returns the number of sessions ended."""
-    ended = 0
+def end_all(session: Session, ctx: Context, reader_id: str, *,
+            actor: Actor) -> list[LogoutDelivery]:
+    """Sign a reader out everywhere; returns the queued back-channel deliveries."""
+    queued: list[LogoutDelivery] = []
     for login in sessions.for_reader(session, ctx, reader_id):
-        end_session(session, ctx, login, actor=actor)
-        ended += 1
-    return ended
+        queued.extend(end_session(session, ctx, login, actor=actor))
+    return queued

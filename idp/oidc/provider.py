@@ -30,9 +30,14 @@ class Provider:
         ).encode()
 
     def install(self, app: Flask) -> None:
-        from . import views_pages, views_protocol
+        from . import views_device, views_logout, views_pages, views_protocol
 
         app.extensions[EXTENSION] = self
         app.extensions["csrf"].exempt(views_protocol.bp)  # client-authenticated, no cookies
         app.register_blueprint(views_protocol.bp)
         app.register_blueprint(views_pages.bp)
+        app.register_blueprint(views_device.bp)
+        # RPs send their logout requests without our CSRF token; the view checks
+        # the token itself when the reader confirms.
+        app.extensions["csrf"].exempt(views_logout.end_session)
+        app.register_blueprint(views_logout.bp)

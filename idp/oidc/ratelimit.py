@@ -11,6 +11,10 @@ import datetime as dt
 import threading
 from typing import Protocol
 
+from ..errors import RateLimited
+
+ADDRESS_WINDOW = 60
+
 
 class RateLimiter(Protocol):
     def hit(self, key: str, *, window: int, now: dt.datetime) -> int:
@@ -32,6 +36,14 @@ def retry_after(window: int, now: dt.datetime) -> int:
     """Seconds until the current window ends."""
     start = int(now.timestamp()) // window * window
     return max(1, start + window - int(now.timestamp()))
+
+
+def limit_address(limiter: RateLimiter, kind: str, address: str, *, limit: int,
+                  now: dt.datetime) -> None:
+    """Count a request of ``kind`` from ``address``; refuse past ``limit`` a minute."""
+    if limiter.hit(f"{kind}-addr:{address}", window=ADDRESS_WINDOW, now=now) > limit:
+        raise RateLimited("too many attempts from this address; wait a minute",
+                          retry_after=retry_after(ADDRESS_WINDOW, now))
 
 
 class MemoryRateLimiter:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from ..app import db
 from ..context import Context
 from ..models import OAuthClient
-from . import endpoints, grants
+from . import device_grant, endpoints, grants, id_tokens
 from .adapters import ClientAdapter
 from .scopes import SCOPES
 from .tokens import TokenIssuer
@@ -37,10 +37,12 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         self.issuer_parameter = _Issuer(ctx.settings.issuer)
         self.register_extension(self.issuer_parameter)
         self.register_grant(grants.AuthorizationCodeGrant,
-                            [grants.ReaderPassOpenIDCode(require_nonce=False),
+                            [id_tokens.ReaderPassOpenIDCode(require_nonce=False),
                              grants.S256Challenge(required=True)])
-        self.register_grant(grants.RefreshTokenGrant)
+        self.register_grant(grants.RefreshTokenGrant, [id_tokens.SessionIdToken()])
         self.register_grant(grants.ClientCredentialsGrant)
+        self.register_grant(device_grant.ReaderPassDeviceCodeGrant, [id_tokens.SessionIdToken()])
+        self.register_endpoint(device_grant.DeviceAuthorization)
         self.register_endpoint(endpoints.Introspection)
         self.register_endpoint(endpoints.Revocation)
         self.register_endpoint(endpoints.UserInfo(resource_protector=endpoints.resource_protector()))

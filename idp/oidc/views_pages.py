@@ -16,7 +16,7 @@ from ..app import db
 from ..errors import RateLimited
 from ..models import OAuthClient
 from ..services.actor import Actor
-from . import consent, logout, sessions
+from . import backchannel, consent, logout, sessions
 from .login import LoginFailed, authenticate
 from .runtime import provider
 from .scopes import DESCRIPTIONS
@@ -127,9 +127,12 @@ def account() -> Any:
     if principal is None:
         return redirect(url_for("oidc_pages.login", next="/account"))
     ctx = provider().ctx
+    logins = sessions.for_reader(db(), ctx, principal.reader.id)
+    services = {login.id: sorted({client.name for _, client in sessions.clients_of(db(), login.id)})
+                for login in logins}
     return render_template(
         "account.html", reader=principal.reader, current=principal.session.id,
-        sessions=sessions.for_reader(db(), ctx, principal.reader.id),
+        sessions=logins, services=services,
         consents=consent.for_reader(db(), principal.reader.id),
     )
 
@@ -148,8 +151,9 @@ def revoke_consent() -> Any:
 def logout_everywhere() -> Any:
     principal = current_principal()
     if principal is not None:
-        logout.end_all(db(), provider().ctx, principal.reader.id,
-                       actor=Actor.reader(principal.reader.id))
+        queued = logout.end_all(db(), provider().ctx, principal.reader.id,
+                                actor=Actor.reader(principal.reader.id))
         db().commit()
+        backchannel.deliver_queued(provider().ctx, provider().keyring, queued)
     cookie.clear()
     return redirect(url_for("oidc_pages.login"))

@@ -1,5 +1,6 @@
 """Machine-to-machine endpoints: discovery, JWKS, token, userinfo, introspection,
-revocation. Clients authenticate themselves, so these are exempt from CSRF."""
+revocation, device authorization. Clients authenticate themselves, so these are
+exempt from CSRF."""
 
 from __future__ import annotations
 
@@ -53,6 +54,11 @@ def userinfo() -> Response:
 @bp.post("/oauth/introspect")
 def introspect() -> Response:
     return _committed(provider().server.create_endpoint_response("introspection"))
+
+
+@bp.post("/oauth/device_authorization")
+def device_authorization() -> Response:
+    return _committed(provider().server.create_endpoint_response("device_authorization"))
 
 
 @bp.post("/oauth/revoke")

@@ -14,6 +14,8 @@ from werkzeug.wrappers import Response
 from ..app import current_context, db
 from ..errors import RateLimited, ReaderPassError
 from ..messaging import DeliveryFailed
+from ..oidc.ratelimit import limit_address
+from ..oidc.runtime import provider
 from ..schemas import DOCUMENT_TYPES, RegistrationIn
 from ..services import libraries, verification
 from ..services.actor import Actor
@@ -59,6 +61,12 @@ def register() -> Any:
     if request.method == "GET":
         return _render({}, {})
     values = _form_data()
+    try:  # the sign-in page's per-address limit, against scripted mass registration
+        limit_address(provider().limiter, "register", request.remote_addr or "-",
+                      limit=current_context().settings.oidc.login_attempts_per_address,
+                      now=current_context().now())
+    except RateLimited as exc:
+        return _render({"form": exc.message}, values, 429)
     if request.form.get("password", "") != request.form.get("password_repeat", ""):
         return _render({"password_repeat": "the two passwords differ"}, values, 422)
     try:

@@ -21,7 +21,8 @@ def test_discovery_names_every_endpoint_and_only_s256(app, ctx, signing_keys):
     assert doc["id_token_signing_alg_values_supported"] == ["ES256"]
     assert doc["authorization_response_iss_parameter_supported"] is True
     for name in ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri",
-                 "introspection_endpoint", "revocation_endpoint"):
+                 "introspection_endpoint", "revocation_endpoint", "device_authorization_endpoint",
+                 "end_session_endpoint"):
         assert doc[name].startswith(ctx.settings.issuer + "/oauth/")
 
 

@@ -28,6 +28,23 @@ def test_refresh_rotates_and_a_reused_token_revokes_the_family(app, signed_in, m
     assert _refresh(app, client, second["refresh_token"]).json["error"] == "invalid_grant"
 
 
+def test_refresh_returns_a_new_id_token_for_openid(app, clock, signed_in, make_client,
+                                                   signing_keys):
+    """OIDC Core 12.2: same iss, sub, aud and auth_time; a new iat."""
+    import jwt
+
+    client = make_client()
+    first = _tokens(app, signed_in, client)
+    clock.advance(seconds=120)
+    second = _refresh(app, client, first["refresh_token"]).json
+    options = {"verify_signature": False}
+    old = jwt.decode(first["id_token"], options=options)
+    new = jwt.decode(second["id_token"], options=options)
+    for name in ("iss", "sub", "aud", "auth_time", "sid"):
+        assert new[name] == old[name]
+    assert new["iat"] == old["iat"] + 120 and "nonce" not in new
+
+
 def test_client_credentials_then_introspect_and_revoke(app, make_client, signing_keys):
     backend = make_client(grant_types=["client_credentials"], scopes=["reader_card"])
     resource = make_client(grant_types=["client_credentials"], scopes=["reader_card"])
