@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from ..context import Context
 from ..models import DeviceCode, LoginSession, OAuthClient
 from . import consent, sessions
+from .provisioning import provision_at_sign_in
 
 ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
 GROUP = 4
@@ -102,6 +103,7 @@ def decide(session: Session, ctx: Context, request: DeviceCode, principal: sessi
     device_login = sessions.start(session, ctx, principal.reader, amr=principal.session.amr)
     request.decision = "approved"
     request.session_id = device_login.id
+    provision_at_sign_in(session, ctx, principal.reader, client.library)
 
 
 def device_session(session: Session, request: DeviceCode) -> LoginSession | None:

@@ -60,3 +60,19 @@ def test_login_while_the_library_is_offline_waits_for_the_relay(
     with ctx.sessions() as session:
         link = session.scalar(select(ReaderLink).where(ReaderLink.reader_id == reader.reader_id))
     assert link is not None and link.state == "pending"
+
+
+def test_scan_to_log_in_at_a_kiosk_links_the_patron_too(
+        live_server, clock, ctx, reader, make_client, signing_keys, city, store):  # noqa: F811
+    from .test_device import _answer, _kiosk, _phone, _poll, _start
+
+    kiosk = _kiosk(make_client, library=city)
+    body = _start(live_server, kiosk).json()
+    http, page = _phone(live_server, reader, body["verification_uri_complete"])
+    assert _answer(live_server, http, page, body["user_code"], "allow").status_code == 200
+    clock.advance(seconds=15)
+    assert _poll(live_server, kiosk, body["device_code"]).status_code == 200
+    patron = store.find(PatronMatch(reader_id=reader.reader_id))
+    with ctx.sessions() as session:
+        link = session.scalar(select(ReaderLink).where(ReaderLink.reader_id == reader.reader_id))
+    assert patron is not None and link is not None and link.local_barcode == patron.barcode
