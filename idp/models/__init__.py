@@ -2,6 +2,15 @@
 
 from .audit import AuditEvent
 from .base import Base
+from .cards import (
+    Card,
+    CardKeyRole,
+    CardKeyRow,
+    CardScan,
+    CardState,
+    CardStatusHead,
+    CardStatusVersion,
+)
 from .library import Library, LibraryKind
 from .oauth import (
     AuthorizationCode,
@@ -24,6 +33,13 @@ __all__ = [
     "AuditEvent",
     "AuthorizationCode",
     "Base",
+    "Card",
+    "CardKeyRole",
+    "CardKeyRow",
+    "CardScan",
+    "CardState",
+    "CardStatusHead",
+    "CardStatusVersion",
     "Category",
     "Consent",
     "DeviceCode",
