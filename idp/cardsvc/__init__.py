@@ -13,11 +13,13 @@ from ..context import Context
 
 
 def init_app(app: Flask, ctx: Context) -> None:
-    from . import views_documents
+    from . import views_documents, views_gate, views_page, views_reader, views_staff
     from .runtime import EXTENSION, CardRuntime
 
     app.extensions[EXTENSION] = CardRuntime(ctx)
     csrf = app.extensions["csrf"]
-    for blueprint in (views_documents.bp,):
+    # Bearer tokens or no authentication at all: no cookies to forge, so no CSRF.
+    for blueprint in (views_documents.bp, views_gate.bp, views_reader.bp, views_staff.bp):
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
+    app.register_blueprint(views_page.bp)

@@ -16,6 +16,8 @@ from idp.errors import Conflict
 from idp.models import Reader
 from idp.services.actor import Actor
 
+from .helpers import token_for
+
 
 def fetch(url: str) -> tuple[int, bytes]:
     try:
@@ -25,16 +27,6 @@ def fetch(url: str) -> tuple[int, bytes]:
         body = exc.read()
         exc.close()
         return exc.code, body
-
-
-def token_for(ctx, reader_id: str, issued_at: int | None = None) -> str:
-    """A token of the reader's card signed with the active key, as the issuer does."""
-    with ctx.transaction() as session:
-        reader = session.get(Reader, reader_id)
-        card = lifecycle.issue(session, ctx, reader, actor=Actor.cli())
-        signer = issuance.Signers().get(session, ctx)
-        at = issuance.slot_start(ctx) if issued_at is None else issued_at
-        return signer.sign(serial_from_text(card.serial), card.status_index, at, 120)
 
 
 def test_configuration_document_points_at_the_service(live, card_keys):

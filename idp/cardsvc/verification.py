@@ -1,0 +1,46 @@
+"""Online verification for gates that prefer it: the same checks as offline
+(cards.verify) against the service's current lists, with a shared replay cache, and
+the reader's local barcode at the gate's library when there is a link."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from cards import ReplayCache, Verdict, verify
+
+from ..context import Context
+from ..errors import RateLimited
+from ..models import OAuthClient
+from ..oidc.ratelimit import RateLimiter, retry_after
+from . import lifecycle
+from .documents import Documents
+from .links import local_barcode
+
+MAX_TEXT = 300
+
+
+def verify_online(session: Session, ctx: Context, documents: Documents, replay: ReplayCache,
+                  limiter: RateLimiter, gate: OAuthClient, text: str) -> dict[str, Any]:
+    now = ctx.now()
+    allowed = ctx.settings.cards.verifications_per_minute
+    if limiter.hit(f"card-verify:{gate.client_id}", window=60, now=now) > allowed:
+        raise RateLimited("too many verifications from this gate client",
+                          retry_after=retry_after(60, now))
+    snapshot = documents.snapshot()
+    verdict = verify(text[:MAX_TEXT], snapshot.trust_list, snapshot.status_list, replay,
+                     int(now.timestamp()), skew=ctx.settings.cards.clock_skew_seconds)
+    body = verdict_json(verdict)
+    if verdict.ok and verdict.serial_text is not None:
+        card = lifecycle.card_by_serial(session, verdict.serial_text)
+        body["local_barcode"] = (local_barcode(session, card.reader_id, gate.library.code)
+                                 if card is not None else None)
+    return body
+
+
+def verdict_json(verdict: Verdict) -> dict[str, Any]:
+    return {"ok": verdict.ok, "reason": verdict.reason.value, "detail": verdict.detail,
+            "serial": verdict.serial_text, "status_index": verdict.status_index,
+            "key_id": verdict.key_id, "issued_at": verdict.issued_at,
+            "expires_at": verdict.expires_at}
