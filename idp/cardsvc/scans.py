@@ -42,10 +42,10 @@ def store(session: Session, ctx: Context, library_id: int, upload: ScanUpload) -
     now = ctx.now()
     wanted = {(e.serial, dt.datetime.fromtimestamp(e.at, dt.UTC)): e.verdict
               for e in upload.events}
-    existing = set(session.execute(
+    existing = {(row[0], row[1]) for row in session.execute(
         select(CardScan.serial, CardScan.scanned_at).where(
             CardScan.library_id == library_id,
-            tuple_(CardScan.serial, CardScan.scanned_at).in_(list(wanted)))).tuples())
+            tuple_(CardScan.serial, CardScan.scanned_at).in_(list(wanted))))}
     fresh = [(key, verdict) for key, verdict in wanted.items() if key not in existing]
     session.add_all(CardScan(serial=serial, library_id=library_id, scanned_at=at,
                              verdict=verdict, received_at=now)
