@@ -14,7 +14,8 @@ from cards import (
 )
 
 from ..context import Context
-from ..oidc.ratelimit import RateLimiter, make_limiter
+from ..oidc.ratelimit import MemoryRateLimiter, RateLimiter, make_limiter
+from .auth import GateTokens
 from .documents import Documents
 from .issuance import Signers
 
@@ -27,13 +28,35 @@ class CardRuntime:
         self.ctx = ctx
         self.documents = Documents(ctx)
         self.signers = Signers()
+        self.gates = GateTokens()
+        self.readers_by_serial = SerialReaders()
         redis_url = ctx.settings.redis.url
         self.limiter = limiter or make_limiter(redis_url)
+        # The verification limit guards against a runaway gate; counting it in-process
+        # (per worker) saves a Redis round trip on the hottest endpoint.
+        self.verify_limiter: RateLimiter = limiter or MemoryRateLimiter()
         self.replay: ReplayCache = replay or (
             RedisReplayCache.from_url(redis_url, prefix="readerpass:card-replay:")
             if redis_url else MemoryReplayCache())
         self.configuration = configuration(ctx)
         self.configuration_body = self.configuration.to_bytes()
+
+
+class SerialReaders:
+    """Card serial -> reader id, a mapping that never changes once a card exists."""
+
+    MAX = 200_000
+
+    def __init__(self) -> None:
+        self._known: dict[str, str] = {}
+
+    def get(self, serial: str) -> str | None:
+        return self._known.get(serial)
+
+    def put(self, serial: str, reader_id: str) -> None:
+        if len(self._known) >= self.MAX:
+            self._known.clear()
+        self._known[serial] = reader_id
 
 
 def configuration(ctx: Context) -> ReaderCardConfiguration:

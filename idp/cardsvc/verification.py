@@ -8,22 +8,34 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from cards import ReplayCache, Verdict, verify
+from cards import Verdict, verify
 
 from ..context import Context
 from ..errors import RateLimited
-from ..models import OAuthClient
-from ..oidc.ratelimit import RateLimiter, retry_after
+from ..oidc.ratelimit import retry_after
 from . import lifecycle
-from .documents import Documents
+from .auth import Gate
 from .links import local_barcode
+from .runtime import CardRuntime, SerialReaders
 
 MAX_TEXT = 300
 
 
-def verify_online(session: Session, ctx: Context, documents: Documents, replay: ReplayCache,
-                  limiter: RateLimiter, gate: OAuthClient, text: str) -> dict[str, Any]:
+def reader_of(session: Session, readers: SerialReaders, serial: str) -> str | None:
+    """The card's reader; cached, including "no such card" (only the service signs
+    tokens, and it signs them for cards it stores)."""
+    known = readers.get(serial)
+    if known is None:
+        card = lifecycle.card_by_serial(session, serial)
+        known = card.reader_id if card is not None else ""
+        readers.put(serial, known)
+    return known or None
+
+
+def verify_online(session: Session, ctx: Context, runtime: CardRuntime, gate: Gate,
+                  text: str) -> dict[str, Any]:
     now = ctx.now()
+    documents, replay, limiter = runtime.documents, runtime.replay, runtime.verify_limiter
     allowed = ctx.settings.cards.verifications_per_minute
     if limiter.hit(f"card-verify:{gate.client_id}", window=60, now=now) > allowed:
         raise RateLimited("too many verifications from this gate client",
@@ -33,9 +45,9 @@ def verify_online(session: Session, ctx: Context, documents: Documents, replay: 
                      int(now.timestamp()), skew=ctx.settings.cards.clock_skew_seconds)
     body = verdict_json(verdict)
     if verdict.ok and verdict.serial_text is not None:
-        card = lifecycle.card_by_serial(session, verdict.serial_text)
-        body["local_barcode"] = (local_barcode(session, card.reader_id, gate.library.code)
-                                 if card is not None else None)
+        reader_id = reader_of(session, runtime.readers_by_serial, verdict.serial_text)
+        body["local_barcode"] = (local_barcode(session, reader_id, gate.library_code)
+                                 if reader_id is not None else None)
     return body
 
 

@@ -19,7 +19,8 @@ bp = Blueprint("cards_gate", __name__)
 @bp.post("/cards/verify")
 def verify() -> Response:
     """Body: ``{"token": "RP1..."}`` (JSON) or the scanned text itself (text/plain)."""
-    gate = current_gate()
+    card = runtime()
+    gate = current_gate(card.gates, int(current_context().now().timestamp()))
     if request.is_json:
         data = request.get_json(silent=True)
         text = data.get("token") if isinstance(data, dict) else None
@@ -28,9 +29,7 @@ def verify() -> Response:
     if not isinstance(text, str) or not text or len(text) > MAX_TEXT:
         raise BadRequest(f"send the scanned text as {{\"token\": ...}} (at most {MAX_TEXT} "
                          "characters)", field="token")
-    card = runtime()
-    body = verify_online(db(), current_context(), card.documents, card.replay, card.limiter,
-                         gate, text)
+    body = verify_online(db(), current_context(), card, gate, text)
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -39,7 +38,7 @@ def verify() -> Response:
 @bp.post("/cards/scans")
 def upload_scans() -> Response:
     """Body: ``{"events": [{"serial": ..., "at": unix seconds, "verdict": "ok"}, ...]}``."""
-    gate = current_gate()
+    gate = current_gate(runtime().gates, int(current_context().now().timestamp()))
     upload = parse_json(scans.ScanUpload)
     stored = scans.store(db(), current_context(), gate.library_id, upload)
     db().commit()
