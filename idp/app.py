@@ -42,7 +42,7 @@ def create_app(
 
     csrf = CSRFProtect(app)
 
-    from . import oidc
+    from . import cardsvc, oidc
     from .api import api, problems
     from .web import health, pages
 
@@ -52,6 +52,7 @@ def create_app(
     app.register_blueprint(health.bp)
     app.register_blueprint(pages.bp)
     oidc.init_app(app, context)
+    cardsvc.init_app(app, context)
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:

@@ -222,6 +222,30 @@ class OidcSettings(_Section):
         return value.rstrip("/")
 
 
+class CardsSettings(_Section):
+    """Reader cards and gates (DESIGN "Reader card tokens"). Times in seconds."""
+
+    #: The card page shows a new QR code every slot; a token lives two slots.
+    slot_seconds: int = Field(default=60, ge=30, le=300)
+    #: Slots per batch a phone fetches for offline use (1440 x 60 s = 24 h).
+    batch_slots: int = Field(default=1440, ge=1, le=7 * 24 * 60)
+    #: Batches a reader may fetch per hour (each costs one signature per slot).
+    batches_per_hour: int = Field(default=12, ge=1, le=1000)
+    #: Clock difference tolerated between phones and gates.
+    clock_skew_seconds: int = Field(default=30, ge=0, le=600)
+    #: Oldest signed trust/status data gates accept; the service re-signs every third
+    #: of it, and a new card key is published this long before it signs.
+    max_age_seconds: int = Field(default=900, ge=60, le=7 * 86400)
+    #: How long status-list deltas stay available (older gates get the full list).
+    delta_history_seconds: int = Field(default=2 * 86400, ge=3600, le=90 * 86400)
+    #: The online verification endpoint re-reads the lists at most this often.
+    online_refresh_seconds: int = Field(default=2, ge=0, le=300)
+    #: Online verifications per gate client per minute (rate limit).
+    verifications_per_minute: int = Field(default=20000, ge=1, le=10_000_000)
+    #: Card sharing: the same card at two libraries within this many minutes.
+    sharing_window_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
+
+
 class Settings(BaseModel):
     """The whole configuration of one ReaderPass installation."""
 
@@ -236,6 +260,7 @@ class Settings(BaseModel):
     messaging: MessagingSettings = MessagingSettings()
     server: ServerSettings = ServerSettings()
     oidc: OidcSettings = OidcSettings()
+    cards: CardsSettings = CardsSettings()
 
     @property
     def instance_path(self) -> Path:

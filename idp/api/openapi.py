@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from .. import schemas
+from ..cardsvc.openapi_ops import CARD_MODELS, CARD_OPERATIONS
 from . import api
 
 
@@ -93,6 +94,7 @@ MODELS: list[type[BaseModel]] = [
     schemas.RegistrationIn, schemas.ReaderUpdateIn, schemas.StatusChangeIn,
     schemas.DocumentVerificationIn, schemas.MobileCodeIn, schemas.LibraryIn,
     ReaderOut, ReaderList, LibraryOut, LibraryList, AuditList, CodeSent, Problem,
+    *CARD_MODELS,
 ]
 
 REF = "#/components/schemas/{model}"
@@ -131,6 +133,7 @@ OPERATIONS: list[tuple[str, str, str, str | None, int, str, list[dict[str, Any]]
      "LibraryOut", []),
     ("get", "/api/libraries/{code}", "Show a member library", None, 200, "LibraryOut",
      [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}]),
+    *CARD_OPERATIONS,
 ]
 
 ERRORS = {

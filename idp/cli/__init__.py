@@ -65,6 +65,7 @@ def cli() -> None:
 
 #: Modules whose ``command`` joins the group; adding a command is one line here.
 COMMAND_MODULES = (
+    "cards_cmd",
     "clients_cmd",
     "config_cmd",
     "db_cmd",

@@ -2,6 +2,15 @@
 
 from .audit import AuditEvent
 from .base import Base
+from .cards import (
+    Card,
+    CardKeyRole,
+    CardKeyRow,
+    CardScan,
+    CardState,
+    CardStatusHead,
+    CardStatusVersion,
+)
 from .importing import ImportIssue, ImportRun
 from .library import Library, LibraryKind
 from .links import LibraryAdapterConfig, LinkMethod, LinkState, ReaderLink
@@ -27,6 +36,13 @@ __all__ = [
     "AuditEvent",
     "AuthorizationCode",
     "Base",
+    "Card",
+    "CardKeyRole",
+    "CardKeyRow",
+    "CardScan",
+    "CardState",
+    "CardStatusHead",
+    "CardStatusVersion",
     "Category",
     "Consent",
     "DeviceCode",

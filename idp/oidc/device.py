@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from ..context import Context
 from ..models import DeviceCode, LoginSession, OAuthClient
+from ..services.actor import Actor
+from ..services.first_use import provision_on_first_use
 from . import consent, sessions
-from .provisioning import provision_at_sign_in
 
 ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
 GROUP = 4
@@ -103,7 +104,8 @@ def decide(session: Session, ctx: Context, request: DeviceCode, principal: sessi
     device_login = sessions.start(session, ctx, principal.reader, amr=principal.session.amr)
     request.decision = "approved"
     request.session_id = device_login.id
-    provision_at_sign_in(session, ctx, principal.reader, client.library)
+    provision_on_first_use(session, ctx, principal.reader, client.library,
+                           actor=Actor.system("sso"))
 
 
 def device_session(session: Session, request: DeviceCode) -> LoginSession | None:

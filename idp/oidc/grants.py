@@ -13,9 +13,10 @@ from sqlalchemy import CursorResult, Result, select, update
 
 from ..app import db
 from ..models import AuthorizationCode, LoginSession, Reader, RefreshToken, SessionClient
+from ..services.actor import Actor
+from ..services.first_use import provision_on_first_use
 from . import sessions
 from .adapters import CodeAdapter, RefreshAdapter
-from .provisioning import provision_at_sign_in
 from .runtime import provider
 from .tokens import REFRESH_PURPOSE, timestamp
 
@@ -46,7 +47,8 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
             code_challenge_method=data.get("code_challenge_method"),
             created_at=now, expires_at=now + dt.timedelta(seconds=ctx.settings.oidc.code_seconds),
         ))
-        provision_at_sign_in(db(), ctx, request.user.reader, request.client.row.library)
+        provision_on_first_use(db(), ctx, request.user.reader, request.client.row.library,
+                               actor=Actor.system("sso"))
 
     def query_authorization_code(self, code: str, client: Any) -> CodeAdapter | None:
         """Claim the code atomically; a second use revokes what the first obtained

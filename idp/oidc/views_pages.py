@@ -25,7 +25,7 @@ bp = Blueprint("oidc_pages", __name__)
 
 SESSION_KEY = "op_session"
 FRESH_KEY = "op_fresh_login"
-SAFE_NEXT = ("/oauth/authorize?", "/device", "/account")
+SAFE_NEXT = ("/oauth/authorize?", "/device", "/account", "/card")
 
 
 def current_principal() -> sessions.Principal | None:

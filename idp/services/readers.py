@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..cardsvc.lifecycle import reader_status_changed as reader_card_status_changed
 from ..context import Context
 from ..errors import Conflict, InvalidInput
 from ..identity.documents import mask_document_number
@@ -143,6 +144,7 @@ def change_status(
     reader.status = target.value
     reader.updated_at = ctx.now()
     session.flush()
+    reader_card_status_changed(session, ctx, reader)
     audit.record(session, actor, "reader.status", "reader", reader.id, now=ctx.now(),
                  reason=data.reason, details={"from": current.value, "to": target.value})
     outbox.enqueue(session, reader, "reader.status", now=ctx.now())

@@ -1,9 +1,10 @@
-"""Just-in-time provisioning at single sign-on.
+"""Just-in-time provisioning on a reader's first use of a member library.
 
-When a reader first signs in to a member library's client, the library's local
-patron is found (back-link, then matching rules) or created and linked, so the
-``reader_card`` claims carry the library's own barcode at once. A library that is
-down leaves the link pending for the relay; sign-in never fails because of it.
+At the first single sign-on to one of the library's clients, or the first online
+gate verification there, the library's local patron is found (back-link, then
+matching rules) or created and linked, so the ``reader_card`` claims and the gate's
+answer carry the library's own barcode at once. A library that is down leaves the
+link pending for the relay; sign-in and admission never fail because of it.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from sqlalchemy.orm import Session
 
 from ..context import Context
 from ..models import Library, LibraryAdapterConfig, LinkState, Reader
-from ..services import outbox
-from ..services.actor import Actor
-from ..services.provisioning import ensure_link_row, get_link, provision
+from . import outbox
+from .actor import Actor
+from .provisioning import ensure_link_row, get_link, provision
 
 
-def provision_at_sign_in(session: Session, ctx: Context, reader: Reader,
-                         library: Library) -> None:
+def provision_on_first_use(session: Session, ctx: Context, reader: Reader,
+                           library: Library, *, actor: Actor) -> None:
     """Link ``reader`` at ``library`` if the library has an adapter configured.
 
     While the operator has the library offline or its circuit breaker is open,
@@ -39,4 +40,4 @@ def provision_at_sign_in(session: Session, ctx: Context, reader: Reader,
         ensure_link_row(session, reader, library, now)
         outbox.add_item(session, library.id, reader.id, "link.provision", now)
         return
-    provision(session, ctx, reader, library, actor=Actor.system("sso"))
+    provision(session, ctx, reader, library, actor=actor)

@@ -1,0 +1,166 @@
+"""A reader's card: issue, report lost, reissue, suspend/restore, expire, cancel.
+
+A card's status-list bit is 1 when the card itself is not active or its reader's
+status keeps them out (lost_reported, suspended, expired, cancelled, merged). Every
+change that flips a bit, or grows the list, is one new status-list version, so the
+tokens of a lost card die at the gates' next sync (DESIGN "Card lifecycle").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cards import new_serial, serial_to_text
+
+from ..context import Context
+from ..errors import Conflict, InvalidInput, NotFound
+from ..models import Card, CardState, Reader, Status
+from ..services import audit
+from ..services.actor import Actor
+from . import status
+
+#: action -> (card states it applies to, resulting state)
+ACTIONS: dict[str, tuple[frozenset[CardState], CardState]] = {
+    "lost": (frozenset({CardState.ACTIVE}), CardState.LOST),
+    "suspend": (frozenset({CardState.ACTIVE}), CardState.SUSPENDED),
+    "restore": (frozenset({CardState.LOST, CardState.SUSPENDED, CardState.EXPIRED}),
+                CardState.ACTIVE),
+    "expire": (frozenset({CardState.ACTIVE}), CardState.EXPIRED),
+    "cancel": (frozenset({CardState.ACTIVE, CardState.LOST, CardState.SUSPENDED,
+                          CardState.EXPIRED}), CardState.CANCELLED),
+}
+REISSUE_FROM = frozenset({CardState.ACTIVE, CardState.LOST, CardState.EXPIRED})
+REASON_REQUIRED = frozenset({"suspend", "cancel"})
+CLOSED_READERS = frozenset({Status.CANCELLED, Status.MERGED})
+
+
+def _revoked(card: Card, reader: Reader) -> bool:
+    return card.state != CardState.ACTIVE or reader.status != Status.ACTIVE
+
+
+def current_card(session: Session, reader_id: str) -> Card | None:
+    """The reader's newest card that has not been replaced by a reissue."""
+    return session.scalar(select(Card).where(Card.reader_id == reader_id,
+                                             Card.state != CardState.REPLACED.value)
+                          .order_by(Card.id.desc()).limit(1))
+
+
+def require_card(session: Session, reader: Reader) -> Card:
+    card = current_card(session, reader.id)
+    if card is None:
+        raise NotFound("the reader has no card yet", field="card")
+    return card
+
+
+def card_by_serial(session: Session, serial: str) -> Card | None:
+    if len(serial) != 16:
+        return None
+    return session.scalar(select(Card).where(Card.serial == serial.upper()))
+
+
+def _publish(session: Session, ctx: Context, revoke: Iterable[int] = (),
+             restore: Iterable[int] = (), *, grew: bool = False) -> None:
+    revoke, restore = list(revoke), list(restore)
+    if revoke or restore or grew:
+        status.bump(session, ctx, revoke=revoke, restore=restore)
+
+
+def _new_card(session: Session, ctx: Context, reader: Reader) -> tuple[Card, bool]:
+    size_before = status.head(session).size
+    index = status.allocate_index(session)
+    serial = new_serial()
+    while session.scalar(select(Card.id).where(Card.serial == serial_to_text(serial))):
+        serial = new_serial()  # 80 random bits: practically never, but checked
+    now = ctx.now()
+    card = Card(reader_id=reader.id, serial=serial_to_text(serial), status_index=index,
+                state=CardState.ACTIVE.value, revoked=False, created_at=now, updated_at=now)
+    card.revoked = _revoked(card, reader)
+    session.add(card)
+    session.flush()
+    return card, status.head(session).size != size_before
+
+
+def issue(session: Session, ctx: Context, reader: Reader, *, actor: Actor) -> Card:
+    """The reader's current card, issuing the first one if there is none."""
+    card = current_card(session, reader.id)
+    if card is not None:
+        return card
+    if reader.status in CLOSED_READERS:
+        raise Conflict(f"a {reader.status} reader gets no card", code="reader_closed")
+    card, grew = _new_card(session, ctx, reader)
+    _publish(session, ctx, [card.status_index] if card.revoked else (), grew=grew)
+    audit.record(session, actor, "card.issue", "card", card.serial, now=ctx.now(),
+                 details={"reader": reader.id})
+    return card
+
+
+def change(session: Session, ctx: Context, reader: Reader, action: str, *, actor: Actor,
+           reason: str | None = None) -> Card:
+    """Apply a lifecycle action to the reader's current card; return the card now in
+    use (the new one after ``reissue``)."""
+    if reason is not None and len(reason) > 500:
+        raise InvalidInput("must be at most 500 characters", field="reason")
+    if action in REASON_REQUIRED and not reason:
+        raise InvalidInput(f"a reason is required to {action} a card", field="reason")
+    card = require_card(session, reader)
+    state = CardState(card.state)
+    if action == "reissue":
+        return _reissue(session, ctx, reader, card, actor=actor, reason=reason)
+    if action not in ACTIONS:
+        raise InvalidInput(f"unknown action {action!r}", field="action")
+    allowed, target = ACTIONS[action]
+    if state not in allowed:
+        raise Conflict(f"cannot {action} a card that is {state}", code="invalid_transition")
+    card.state, card.updated_at = target.value, ctx.now()
+    _sync_bits(session, ctx, [card], reader)
+    audit.record(session, actor, f"card.{action}", "card", card.serial, now=ctx.now(),
+                 reason=reason, details={"reader": reader.id, "from": state.value,
+                                         "to": target.value})
+    return card
+
+
+def _reissue(session: Session, ctx: Context, reader: Reader, old: Card, *, actor: Actor,
+             reason: str | None) -> Card:
+    state = CardState(old.state)
+    if state not in REISSUE_FROM or reader.status in CLOSED_READERS:
+        raise Conflict(f"cannot reissue a card that is {state} for a {reader.status} reader",
+                       code="invalid_transition")
+    revoke = [] if old.revoked else [old.status_index]
+    old.state, old.revoked, old.updated_at = CardState.REPLACED.value, True, ctx.now()
+    new, grew = _new_card(session, ctx, reader)
+    if new.revoked:
+        revoke.append(new.status_index)
+    _publish(session, ctx, revoke, grew=grew)
+    audit.record(session, actor, "card.reissue", "card", new.serial, now=ctx.now(),
+                 reason=reason, details={"reader": reader.id, "replaces": old.serial,
+                                         "from": state.value})
+    return new
+
+
+def _sync_bits(session: Session, ctx: Context, cards: list[Card], reader: Reader) -> None:
+    revoke: list[int] = []
+    restore: list[int] = []
+    for card in cards:
+        wanted = _revoked(card, reader)
+        if wanted != card.revoked:
+            (revoke if wanted else restore).append(card.status_index)
+            card.revoked = wanted
+    session.flush()
+    _publish(session, ctx, revoke, restore)
+
+
+def reader_status_changed(session: Session, ctx: Context, reader: Reader) -> None:
+    """Hook for ``services.readers.change_status``: set or clear the current card's bit."""
+    card = current_card(session, reader.id)
+    if card is not None:
+        _sync_bits(session, ctx, [card], reader)
+
+
+def card_view(card: Card) -> dict[str, Any]:
+    return {"serial": card.serial, "reader_id": card.reader_id, "state": card.state,
+            "revoked": card.revoked, "status_index": card.status_index,
+            "created_at": card.created_at.isoformat(), "updated_at": card.updated_at.isoformat()}

@@ -1,0 +1,62 @@
+"""Public documents for gates: the configuration, the signed trust list, the signed
+status list and its deltas (cards/FORMAT.md §6, §7, §9). No authentication: they
+carry no personal data, and gates trust them only through the pinned anchor."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from cards import WELL_KNOWN_PATH
+
+from .documents import NotPublished
+from .runtime import runtime
+
+bp = Blueprint("cards_documents", __name__)
+
+STATUS_MEDIA_TYPE = "application/vnd.readerpass.status-list"
+
+
+def _cached(body: bytes | str, mimetype: str, max_age: int) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _short() -> int:
+    """Caches may keep signed lists briefly; gates decide freshness by the signed iat."""
+    return min(60, runtime().ctx.settings.cards.slot_seconds)
+
+
+@bp.get(WELL_KNOWN_PATH)
+def configuration() -> Response:
+    return _cached(runtime().configuration_body, "application/json", 3600)
+
+
+@bp.get("/cards/trust-list")
+def trust_list() -> Response:
+    return _cached(runtime().documents.trust_list(), "application/jwt", _short())
+
+
+@bp.get("/cards/status-list")
+def status_list() -> Response:
+    return _cached(runtime().documents.status_list(), STATUS_MEDIA_TYPE, _short())
+
+
+@bp.get("/cards/status-list/delta")
+def status_delta() -> Response:
+    since = request.args.get("since", "")
+    if not since.isdigit() or len(since) > 18:
+        return Response("since must be a status-list version (a whole number)\n", status=400,
+                        mimetype="text/plain")
+    body = runtime().documents.status_delta(int(since))
+    if body is None:  # gates fall back to the full list (FORMAT.md §9)
+        return Response("no delta from this version; fetch the full list\n", status=404,
+                        mimetype="text/plain")
+    return _cached(body, STATUS_MEDIA_TYPE, _short())
+
+
+@bp.errorhandler(NotPublished)
+def _not_published(error: NotPublished) -> Response:
+    return Response(f"{error}\n", status=503, mimetype="text/plain",
+                    headers={"Retry-After": "60"})

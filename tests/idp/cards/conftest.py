@@ -1,0 +1,113 @@
+"""Fixtures for the card service: card keys, the service on a real socket whose
+public URL is its own address, and a gate that syncs from it with `readerpass gate`."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from werkzeug.serving import make_server
+
+from cards import (
+    GateBundle,
+    MemoryReplayCache,
+    PinnedAnchors,
+    Verdict,
+    load_bundle,
+    public_key_from_jwk,
+    verify,
+)
+from idp.app import create_app
+from idp.cardsvc import keys
+from idp.cli import cli
+from idp.context import Context
+from idp.services.actor import Actor
+
+from ..conftest import Clock
+from ..oidc.conftest import (  # noqa: F401  (fixtures)
+    browser,
+    make_client,
+    reader,
+    signed_in,
+    signing_keys,
+)
+
+
+@pytest.fixture
+def card_keys(ctx: Context) -> None:
+    with ctx.transaction() as session:
+        keys.rotate(session, ctx, actor=Actor.cli())
+
+
+@dataclass
+class Live:
+    url: str
+    app: Any
+    ctx: Context
+
+
+@pytest.fixture
+def live(ctx: Context) -> Iterator[Live]:
+    """The app on 127.0.0.1:<port>, its public URL (the card issuer) that address."""
+    server = make_server("127.0.0.1", 0, None, threaded=True)  # type: ignore[arg-type]
+    url = f"http://127.0.0.1:{server.server_port}"
+    settings = ctx.settings.model_copy(update={
+        "server": ctx.settings.server.model_copy(update={"public_url": url}),
+        "oidc": ctx.settings.oidc.model_copy(update={"issuer": url})})
+    live_ctx = dataclasses.replace(ctx, settings=settings)
+    app = create_app(context=live_ctx)
+    server.app = app
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield Live(url, app, live_ctx)
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+class Gate:
+    """A gate's data folder, synced with the real `readerpass gate sync` command and
+    checked with cards.verify at the service's frozen time."""
+
+    def __init__(self, live: Live, directory: Path, clock: Clock):
+        self.live = live
+        self.directory = directory
+        self.clock = clock
+        self.cache = MemoryReplayCache()
+        with live.ctx.sessions() as session:
+            row = keys.anchor_row(session)
+            assert row is not None
+            self.anchor_jwk = dict(row.public_jwk)
+        self.anchor_file = directory.parent / f"{directory.name}-anchor.jwk"
+        self.anchor_file.write_text(json.dumps(self.anchor_jwk), encoding="utf-8")
+        self.bundle: GateBundle | None = None
+
+    def sync(self) -> dict[str, Any]:
+        result = CliRunner().invoke(cli, ["gate", "sync", "--url", self.live.url, "--dir",
+                                          str(self.directory), "--anchor",
+                                          str(self.anchor_file)], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        anchors = PinnedAnchors.of(public_key_from_jwk(self.anchor_jwk))
+        self.bundle = load_bundle(self.directory, anchors, self.now(), max_age=900)
+        summary: dict[str, Any] = json.loads(result.stdout)
+        return summary
+
+    def now(self) -> int:
+        return int(self.clock().timestamp())
+
+    def verify(self, text: str) -> Verdict:
+        assert self.bundle is not None, "sync first"
+        return verify(text, self.bundle.trust_list, self.bundle.status_list, self.cache,
+                      self.now())
+
+
+@pytest.fixture
+def gate(live: Live, tmp_path: Path, clock: Clock, card_keys: None) -> Gate:
+    return Gate(live, tmp_path / "gate", clock)

@@ -1,0 +1,192 @@
+"""Issuing batches and QR images to readers, and the online verification endpoint for
+gates (client_credentials): every image decoded back with zxing-cpp and verified."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+from cards import CardKey, MemoryReplayCache, TokenSigner, new_serial, verify
+from tests.cards.test_qr import rasterise_svg
+from tests.idp.adapters.conftest import city, store  # noqa: F401  (fixtures)
+
+from .helpers import bearer, gate_token, reader_token, token_for
+
+
+@pytest.fixture
+def gate_client(make_client, signing_keys, card_keys):
+    return make_client(library="CITY", grant_types=["client_credentials"], scopes=[],
+                       redirect_uris=[])
+
+
+@pytest.fixture
+def app_token(app, ctx, reader, make_client, signing_keys, card_keys):
+    client = make_client()
+    return reader_token(app, ctx, reader.reader_id, client.client_id)
+
+
+def _snapshot(app):
+    from idp.cardsvc.runtime import EXTENSION
+
+    return app.extensions[EXTENSION].documents.snapshot()
+
+
+def _decode(image: Image.Image) -> str:
+    found = zxingcpp.read_barcodes(image)
+    assert len(found) == 1 and found[0].format == zxingcpp.BarcodeFormat.QRCode
+    assert found[0].symbology_identifier == "]Q1"
+    return found[0].text
+
+
+def test_batch_for_an_app_token(app, ctx, app_token, clock):
+    client = app.test_client()
+    assert client.get("/cards/batch").status_code == 401
+    response = client.get("/cards/batch", headers=bearer(app_token))
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    batch = response.json
+    cards = ctx.settings.cards
+    assert len(batch["tokens"]) == cards.batch_slots
+    assert batch["start"] == int(clock().timestamp()) // cards.slot_seconds * cards.slot_seconds
+    snap = _snapshot(app)
+    cache = MemoryReplayCache()
+    for slot in (0, 1, 700, cards.batch_slots - 1):
+        now = batch["start"] + slot * cards.slot_seconds + 5
+        verdict = verify(batch["tokens"][slot], snap.trust_list, snap.status_list, cache, now)
+        assert verdict.ok and verdict.serial_text == batch["serial"]
+    late = batch["start"] + cards.batch_slots * cards.slot_seconds + 200
+    assert not verify(batch["tokens"][-1], snap.trust_list, snap.status_list, cache, late).ok
+
+
+def test_batches_are_rate_limited_per_reader(app, ctx, app_token):
+    client = app.test_client()
+    for _ in range(ctx.settings.cards.batches_per_hour):
+        assert client.get("/cards/batch", headers=bearer(app_token)).status_code == 200
+    limited = client.get("/cards/batch", headers=bearer(app_token))
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+
+
+def test_png_and_svg_decode_to_tokens_that_verify(app, ctx, app_token, clock):
+    client = app.test_client()
+    png = client.get("/cards/qr.png", headers=bearer(app_token))
+    assert png.status_code == 200 and png.mimetype == "image/png"
+    svg = client.get("/cards/qr.svg", headers=bearer(app_token))
+    assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
+    image = Image.open(io.BytesIO(png.data))
+    assert image.size == ((41 + 8) * 8,) * 2  # version 6, quiet zone of 4 modules
+    texts = [_decode(image), _decode(rasterise_svg(svg.data))]
+    snap = _snapshot(app)
+    now = int(clock().timestamp())
+    verdicts = [verify(t, snap.trust_list, snap.status_list, MemoryReplayCache(), now)
+                for t in texts]
+    assert all(v.ok for v in verdicts)
+    # Both images show the current slot: one (serial, issued_at), so one admission.
+    assert verdicts[0].serial == verdicts[1].serial
+    assert verdicts[0].issued_at == verdicts[1].issued_at
+    shared = MemoryReplayCache()
+    assert [verify(t, snap.trust_list, snap.status_list, shared, now).reason.value
+            for t in texts] == ["ok", "replayed"]
+
+
+def test_images_need_a_usable_card(app, ctx, reader, app_token):
+    client = app.test_client()
+    assert client.get("/cards/qr.png").status_code == 401
+    assert client.get("/cards/qr.png", headers=bearer(app_token)).status_code == 200
+    from idp.cardsvc import lifecycle
+    from idp.models import Reader
+    from idp.services.actor import Actor
+
+    with ctx.transaction() as session:
+        lifecycle.change(session, ctx, session.get(Reader, reader.reader_id), "lost",
+                         actor=Actor.cli())
+    refused = client.get("/cards/qr.svg", headers=bearer(app_token))
+    assert refused.status_code == 409 and refused.json["code"] == "card_revoked"
+
+
+def test_online_endpoint_needs_a_gate_token(app, ctx, gate_client, app_token, reader):
+    client = app.test_client()
+    text = token_for(ctx, reader.reader_id)
+    assert client.post("/cards/verify", json={"token": text}).status_code == 401
+    assert client.post("/cards/verify", json={"token": text},
+                       headers=bearer("not-a-token")).status_code == 401
+    reader_call = client.post("/cards/verify", json={"token": text}, headers=bearer(app_token))
+    assert reader_call.status_code == 403
+    token = gate_token(app, gate_client.client_id, gate_client.secret)
+    assert client.post("/cards/verify", json={}, headers=bearer(token)).status_code == 400
+    ok = client.post("/cards/verify", json={"token": text}, headers=bearer(token))
+    assert ok.status_code == 200 and ok.json["ok"] is True
+    assert "local_barcode" in ok.json and ok.json["local_barcode"] is None
+
+
+def test_online_verdicts(app, ctx, gate_client, reader, clock):
+    client = app.test_client()
+    token = gate_token(app, gate_client.client_id, gate_client.secret)
+
+    def check(text: str) -> str:
+        response = client.post("/cards/verify", json={"token": text}, headers=bearer(token))
+        assert response.status_code == 200
+        reason: str = response.json["reason"]
+        return reason
+
+    now = int(clock().timestamp())
+    good = token_for(ctx, reader.reader_id)
+    assert check(good) == "ok"
+    assert check(good) == "replayed"
+    clock.advance(seconds=300)  # lifetime 120 s + skew 30 s are over
+    assert check(good) == "expired"
+    now = int(clock().timestamp())
+    assert check(token_for(ctx, reader.reader_id, now + 600)) == "not_yet_valid"
+    foreign = TokenSigner(CardKey.generate()).sign(new_serial(), 0, now, 120)
+    assert check(foreign) == "unknown_key"
+    assert check("RP1" + "A" * 144) in ("malformed", "unknown_key")
+    assert check("hello") == "malformed"
+    lost = client.post(f"/api/readers/{reader.reader_id}/card/lost",
+                       headers=bearer(_staff(ctx)), json={})
+    assert lost.status_code == 200
+    assert check(token_for(ctx, reader.reader_id, now + 1)) == "revoked"
+
+
+def test_online_endpoint_with_the_redis_replay_cache(app, ctx, gate_client, reader, redis_url,
+                                                     settings):
+    import dataclasses
+
+    from idp.app import create_app
+
+    redis_settings = settings.model_copy(update={
+        "redis": settings.redis.model_copy(update={"url": redis_url})})
+    shared = [create_app(context=dataclasses.replace(ctx, settings=redis_settings))
+              for _ in range(2)]
+    token = gate_token(shared[0], gate_client.client_id, gate_client.secret)
+    text = token_for(ctx, reader.reader_id)
+    answers = [one.test_client().post("/cards/verify", json={"token": text},
+                                      headers=bearer(token)).json["reason"] for one in shared]
+    assert answers == ["ok", "replayed"]  # two workers, one replay cache
+
+
+def _staff(ctx) -> str:
+    from idp.services import staff
+    from idp.services.actor import Actor
+
+    with ctx.transaction() as session:
+        return staff.create_token(session, ctx.hasher, "desk", actor=Actor.cli(), now=ctx.now())
+
+
+def test_first_online_admission_links_the_patron_and_returns_its_barcode(
+        app, ctx, gate_client, reader, city, store):  # noqa: F811
+    from sqlalchemy import select
+
+    from adapters import PatronMatch
+    from idp.models import ReaderLink
+
+    client = app.test_client()
+    token = gate_token(app, gate_client.client_id, gate_client.secret)
+    first = client.post("/cards/verify", json={"token": token_for(ctx, reader.reader_id)},
+                        headers=bearer(token))
+    assert first.status_code == 200 and first.json["ok"] is True
+    patron = store.find(PatronMatch(reader_id=reader.reader_id))
+    assert patron is not None and first.json["local_barcode"] == patron.barcode
+    with ctx.sessions() as session:
+        links = session.scalars(select(ReaderLink)).all()
+    assert [(link.reader_id, link.state) for link in links] == [(reader.reader_id, "linked")]
