@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from . import migrate
+from .cardsvc import keys as card_keys
 from .config_file import render_config, write_config
 from .context import Context
 from .models import Reader
@@ -66,6 +67,7 @@ def prepare_demo(instance: Path, *, host: str, port: int, readers: int) -> DemoI
             for library in DEMO_LIBRARIES:
                 libraries.add_library(session, library, actor=actor, now=ctx.now())
             oidc_keys.rotate(session, ctx, actor=actor)  # a signing key and the next one
+            card_keys.rotate(session, ctx, actor=actor)  # trust anchor and card keys
         codes = [lib.code for lib in DEMO_LIBRARIES]
         first = None
         adults = []

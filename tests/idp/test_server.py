@@ -127,6 +127,8 @@ def test_demo_serves_a_ready_province(tmp_path: Path):
         assert sum(1 for r in body["items"] if r["guardian_id"]) == 3
         status, jwks = http(f"http://127.0.0.1:{port}/oauth/jwks")
         assert status == 200 and len(jwks["keys"]) == 2  # the signing key and the next one
+        status, cards = http(f"http://127.0.0.1:{port}/.well-known/reader-card-configuration")
+        assert status == 200 and cards["issuer"] == f"http://127.0.0.1:{port}"
     # A second run reuses the instance and issues a fresh admin token.
     again = subprocess.run(
         [sys.executable, "-m", "idp", "demo", "--no-serve"], cwd=tmp_path, text=True,
