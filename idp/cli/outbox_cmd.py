@@ -1,7 +1,8 @@
-"""``readerpass outbox run|list|dead|retry``: deliveries to member libraries."""
+"""``readerpass outbox run|list|dead|retry|purge``: deliveries to member libraries."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import click
@@ -101,3 +102,18 @@ def retry(ids: tuple[int, ...], all_dead: bool, library: str | None) -> None:
         count = operators.retry(session, list(ids), library=lib, all_dead=all_dead,
                                 actor=Actor.cli(), now=ctx.now())
     click.echo(f"queued {count} again")
+
+
+@command.command("purge")
+@click.option("--older-than", "days", type=click.IntRange(1), required=True,
+              help="Delete items delivered more than DAYS days ago.")
+@click.option("--library")
+@domain_errors
+def purge(days: int, library: str | None) -> None:
+    """Delete delivered items; dead and pending ones stay."""
+    ctx = context()
+    with ctx.transaction() as session:
+        lib = get_library(session, library) if library else None
+        removed = operators.purge(session, older_than=dt.timedelta(days=days), library=lib,
+                                  actor=Actor.cli(), now=ctx.now())
+    click.echo(f"purged {removed} delivered items")

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..context import Context
@@ -25,6 +25,7 @@ from ..models import (
 )
 from ..services.numbers import new_card_number, new_reader_id
 from ..services.registration import DOCUMENT_CONTEXT, MOBILE_CONTEXT, _years_later
+from .bulk import bulk_insert
 from .prepare import Draft
 
 ROW_CONTEXT = "import_row"
@@ -153,5 +154,4 @@ class BatchRecords:
         for model, rows in ((Reader, batch.readers), (IdentityDocument, batch.documents),
                             (AuditEvent, batch.audit), (ReaderLink, batch.links),
                             (OutboxItem, batch.outbox), (ImportIssue, batch.issues)):
-            if rows:
-                self.session.execute(insert(model.__table__), rows)  # type: ignore[arg-type]
+            bulk_insert(self.session, model.__table__, rows)  # type: ignore[arg-type]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from adapters import Capability, ProvinceCategory
@@ -98,6 +98,10 @@ def import_patrons(ctx: Context, code: str, source: Source, *, batch_size: int =
     totals: Counter[str] = Counter()
     for batch in _batches(source.rows(cursor), batch_size):
         with ctx.sessions() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                # The batch look-ups are IN lists over tables this import grows: a
+                # prepared statement's generic plan, made while they were small, scans.
+                session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
             counts = Writer(session, ctx, library_id, run_id, enqueue=enqueue).write(
                 [prepare(row, ctx) for row in batch])
             totals.update(counts)

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 
 from ..models import IdentityDocument, LinkMethod, Reader, ReaderLink
 from ..services.names import search_name
@@ -47,10 +47,12 @@ class Writer(BatchRecords):
         keys = {(search_name(d.family_name, d.given_name), d.birth_date) for d in drafts
                 if not d.fatal}
         namesakes: dict[tuple[str, Any], list[str]] = {}
+        # By name through its index, then the date here: a row-value IN list over
+        # (name, date) pairs is planned as a scan of every reader, once per batch.
         for rid, name, born in s.execute(select(Reader.id, Reader.search_name, Reader.birth_date)
-                                         .where(tuple_(Reader.search_name, Reader.birth_date)
-                                                .in_(list(keys)))):
-            namesakes.setdefault((name, born), []).append(rid)
+                                         .where(Reader.search_name.in_({n for n, _ in keys}))):
+            if (name, born) in keys:
+                namesakes.setdefault((name, born), []).append(rid)
         cards = self._card_numbers(len(drafts))
         for draft in drafts:
             local_id = draft.row.get("local_id")

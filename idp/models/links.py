@@ -43,7 +43,8 @@ def _in(column: str, values: type[enum.StrEnum]) -> str:
 class LibraryAdapterConfig(Base):
     """A library's ``[library.adapter]`` table as loaded (secrets stay in the
     environment: only the names of their variables are here), plus the relay's
-    per-library switches: the operator's offline flag and the circuit breaker."""
+    per-library switches: the operator's offline flag and the circuit breaker, and
+    the lease of the relay working the library's outbox (idp.relay.lease)."""
 
     __tablename__ = "library_adapters"
 
@@ -54,6 +55,8 @@ class LibraryAdapterConfig(Base):
     offline_reason: Mapped[str | None] = mapped_column(Text)
     failures: Mapped[int] = mapped_column(Integer)
     breaker_open_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 

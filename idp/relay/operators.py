@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from ..errors import InvalidInput, NotFound
@@ -60,6 +60,23 @@ def retry(session: Session, ids: Sequence[int], *, library: Library | None, all_
         audit.record(session, actor, "outbox.retry", "outbox", str(item.id), now=now,
                      details={"reader": item.reader_id, "last_error": item.last_error})
     return len(items)
+
+
+def purge(session: Session, *, older_than: dt.timedelta, library: Library | None,
+          actor: Actor, now: dt.datetime) -> int:
+    """Delete delivered items delivered before ``now - older_than``; dead and pending
+    items are never purged (they still need somebody). One audit event per purge."""
+    if older_than < dt.timedelta(days=1):
+        raise InvalidInput("keep delivered items at least one day", field="older_than")
+    query = delete(OutboxItem).where(OutboxItem.state == OutboxState.DONE.value,
+                                     OutboxItem.delivered_at < now - older_than)
+    if library is not None:
+        query = query.where(OutboxItem.library_id == library.id)
+    removed = int(getattr(session.execute(query.execution_options(
+        synchronize_session=False)), "rowcount", 0))
+    audit.record(session, actor, "outbox.purge", "outbox", library.code if library else "*",
+                 now=now, details={"older_than_days": older_than.days, "removed": removed})
+    return removed
 
 
 def item_view(item: OutboxItem, library_code: str) -> dict[str, Any]:

@@ -6,21 +6,26 @@ is waiting for a retry holds back that reader's later items (order per library
 and reader); other readers go ahead. An unavailable library costs an item an
 attempt and a backoff; any other error of the port is permanent for that item,
 which goes to the dead letters with its reason while the rest keep flowing.
+A relay works a library only while it holds the library's lease (``lease``), so
+two relays started for the same library never deliver side by side.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
+from sqlalchemy.orm import Session
 
 from adapters import AdapterError
 
 from ..context import Context
 from ..errors import ReaderPassError
 from ..models import Library, LibraryAdapterConfig, OutboxItem, OutboxState, Reader
+from . import lease
 from .deliver import Skipped, deliver
 from .policy import RelayPolicy
 
@@ -32,7 +37,7 @@ class LibraryRun:
     retrying: int = 0
     dead: int = 0
     waiting: int = 0
-    stopped: str | None = None  # offline, breaker_open
+    stopped: str | None = None  # offline, breaker_open, leased (another relay), lease_lost
     errors: list[str] = field(default_factory=list)
 
 
@@ -52,7 +57,7 @@ def run_once(ctx: Context, *, library: str | None = None, policy: RelayPolicy | 
 
 def run_library(ctx: Context, library_id: int, code: str, policy: RelayPolicy,
                 rng: random.Random, batch_size: int) -> LibraryRun:
-    report = LibraryRun(code)
+    report, owner = LibraryRun(code), lease.new_owner()
     with ctx.transaction() as session:
         switches = session.get(LibraryAdapterConfig, library_id)
         assert switches is not None
@@ -63,11 +68,24 @@ def run_library(ctx: Context, library_id: int, code: str, policy: RelayPolicy,
         if switches.breaker_open_until is not None and switches.breaker_open_until > now:
             report.stopped = "breaker_open"
             return report
+        if not lease.acquire(session, library_id, owner, now, policy.lease):
+            report.stopped = "leased"
+            return report
         queue = session.execute(
             select(OutboxItem.id, OutboxItem.reader_id, OutboxItem.next_attempt_at)
             .where(OutboxItem.library_id == library_id,
                    OutboxItem.state == OutboxState.PENDING.value)
             .order_by(OutboxItem.id).limit(batch_size)).all()
+    try:
+        _work(ctx, queue, library_id, owner, policy, rng, report)
+    finally:
+        with ctx.transaction() as session:
+            lease.release(session, library_id, owner)
+    return report
+
+
+def _work(ctx: Context, queue: Sequence[Row[int, str, dt.datetime]], library_id: int,
+          owner: str, policy: RelayPolicy, rng: random.Random, report: LibraryRun) -> None:
     held: set[str] = set()
     finished: set[int] = set()
     for index, (item_id, reader_id, due) in enumerate(queue):
@@ -80,58 +98,70 @@ def run_library(ctx: Context, library_id: int, code: str, policy: RelayPolicy,
         # Later items of this reader, already committed when the queue was read: a
         # delivery reads the reader afterwards, so it covers them too.
         later = [i for i, r, _ in queue[index + 1:] if r == reader_id]
-        outcome = _attempt(ctx, item_id, library_id, policy, rng, report, later)
+        outcome = _attempt(ctx, item_id, library_id, owner, policy, rng, report, later)
         if outcome == "done":
             finished.update(later)
         if outcome == "retry":
             held.add(reader_id)
-        if outcome == "breaker_open":
-            report.stopped = "breaker_open"
+        if outcome in ("breaker_open", "lease_lost"):
+            report.stopped = outcome
             break
-    return report
 
 
-def _attempt(ctx: Context, item_id: int, library_id: int, policy: RelayPolicy,
+def _attempt(ctx: Context, item_id: int, library_id: int, owner: str, policy: RelayPolicy,
              rng: random.Random, report: LibraryRun, later: list[int]) -> str:
-    """Deliver one item in its own transaction; return done, dead, retry or breaker_open."""
+    """Deliver one item in its own transaction, renewing the lease; return done, dead,
+    retry, breaker_open or lease_lost."""
     with ctx.transaction() as session:
         item = session.get(OutboxItem, item_id, with_for_update=True)
         if item is None or item.state != OutboxState.PENDING:
             return "done"  # another relay got there first
-        library = session.get(Library, library_id)
-        reader = session.get(Reader, item.reader_id)
-        switches = session.get(LibraryAdapterConfig, library_id)
-        assert library is not None and reader is not None and switches is not None
-        now = ctx.now()
-        try:
-            adapter = ctx.adapters.get(session, library)
-            deliver(session, ctx, adapter, reader, library)
-        except Skipped as skip:
-            _finish(item, OutboxState.DONE, now, f"skipped: {skip}")
-            report.delivered += 1
-            return "done"
-        except AdapterError as exc:
-            reason = f"{exc.code}: {exc.message}"
-            if not exc.retryable:
-                _finish(item, OutboxState.DEAD, now, reason)
-                report.dead += 1
-                report.errors.append(f"item {item.id}: {reason}")
-                return "dead"
-            return _retry(item, switches, now, reason, policy, rng, report)
-        except ReaderPassError as exc:  # e.g. the stored adapter table no longer validates
-            _finish(item, OutboxState.DEAD, now, f"{exc.code}: {exc}")
-            report.dead += 1
-            return "dead"
-        _finish(item, OutboxState.DONE, now, None)
-        if later:
-            session.execute(
-                update(OutboxItem)
-                .where(OutboxItem.id.in_(later), OutboxItem.state == OutboxState.PENDING.value)
-                .values(state=OutboxState.DONE.value, delivered_at=now,
-                        last_error=f"covered by item {item.id}"))
-        switches.failures, switches.breaker_open_until = 0, None
+        # Locked for the delivery: another relay's lease attempt skips the library.
+        switches = session.get(LibraryAdapterConfig, library_id, with_for_update=True)
+        assert switches is not None
+        if not lease.holds(switches, owner, ctx.now()):
+            return "lease_lost"  # expired and taken over: that relay carries on
+        outcome = _deliver_item(session, ctx, item, switches, policy, rng, report, later)
+        switches.lease_until = ctx.now() + policy.lease
+        return outcome
+
+
+def _deliver_item(session: Session, ctx: Context, item: OutboxItem,
+                  switches: LibraryAdapterConfig, policy: RelayPolicy, rng: random.Random,
+                  report: LibraryRun, later: list[int]) -> str:
+    library = session.get(Library, item.library_id)
+    reader = session.get(Reader, item.reader_id)
+    assert library is not None and reader is not None
+    now = ctx.now()
+    try:
+        adapter = ctx.adapters.get(session, library)
+        deliver(session, ctx, adapter, reader, library)
+    except Skipped as skip:
+        _finish(item, OutboxState.DONE, now, f"skipped: {skip}")
         report.delivered += 1
         return "done"
+    except AdapterError as exc:
+        reason = f"{exc.code}: {exc.message}"
+        if not exc.retryable:
+            _finish(item, OutboxState.DEAD, now, reason)
+            report.dead += 1
+            report.errors.append(f"item {item.id}: {reason}")
+            return "dead"
+        return _retry(item, switches, now, reason, policy, rng, report)
+    except ReaderPassError as exc:  # e.g. the stored adapter table no longer validates
+        _finish(item, OutboxState.DEAD, now, f"{exc.code}: {exc}")
+        report.dead += 1
+        return "dead"
+    _finish(item, OutboxState.DONE, now, None)
+    if later:
+        session.execute(
+            update(OutboxItem)
+            .where(OutboxItem.id.in_(later), OutboxItem.state == OutboxState.PENDING.value)
+            .values(state=OutboxState.DONE.value, delivered_at=now,
+                    last_error=f"covered by item {item.id}"))
+    switches.failures, switches.breaker_open_until = 0, None
+    report.delivered += 1
+    return "done"
 
 
 def _retry(item: OutboxItem, switches: LibraryAdapterConfig, now: dt.datetime, reason: str,

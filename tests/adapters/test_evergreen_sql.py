@@ -15,11 +15,16 @@ from adapters.port import PatronStore
 from adapters.registry import parse_adapter
 from adapters.values import PatronMatch
 from tests.adapters.contract import BRANCHES, CATEGORIES, PatronStoreContract, new_request
+from tests.adapters.evergreen_seed import (
+    LOCAL_PENALTY,
+    NOTE_PENALTY,
+    PROVINCE_PENALTY,
+    seed_evergreen,
+)
 from tests.adapters.servers import closed_port, scratch_database
 
 pytestmark = pytest.mark.postgres
 
-PROVINCE_PENALTY, LOCAL_PENALTY, NOTE_PENALTY = 101, 102, 20
 MAPPING = {
     "categories": {"adult": "ADULT", "child": "CHILD"},
     "default_branch": "MAIN",
@@ -33,20 +38,7 @@ def evergreen_url(postgres_url: str) -> Iterator[URL]:
     with scratch_database(postgres_url, "rp_evergreen") as url:
         engine = create_engine(url)
         with engine.begin() as conn:
-            eg.create_all(conn)
-            conn.execute(insert(eg.org_unit), [{"id": i, "shortname": b, "name": b}
-                                               for i, b in enumerate(BRANCHES, 1)])
-            conn.execute(insert(eg.grp_tree), [{"id": i, "name": c}
-                                               for i, c in enumerate(CATEGORIES, 1)])
-            conn.execute(insert(eg.identification_type), [
-                {"id": 3, "name": "Other"}, {"id": 101, "name": "Province reader id"}])
-            conn.execute(insert(eg.standing_penalty), [
-                {"id": NOTE_PENALTY, "name": "ALERT_NOTE", "label": "Note", "block_list": None},
-                {"id": PROVINCE_PENALTY, "name": "PROVINCE_SUSPENDED",
-                 "label": "Suspended by the province", "block_list": "CIRC|HOLD|RENEW"},
-                {"id": LOCAL_PENALTY, "name": "LOCAL_BAR", "label": "Barred by the library",
-                 "block_list": "CIRC"},
-            ])
+            seed_evergreen(conn, BRANCHES, CATEGORIES)
         engine.dispose()
         yield url
 

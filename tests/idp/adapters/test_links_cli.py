@@ -139,6 +139,8 @@ def test_outbox_run_offline_online_dead_and_retry(town: Cmd, people):
     assert "no undelivered" in town("outbox", "retry", "424242", code=1).stderr
     assert "dead 1" in town("outbox", "run", "--once").stdout
     assert "queued 1 again" in town("outbox", "retry", "--all-dead", "--library", "TOWN").stdout
+    assert "purged 0 delivered items" in town("outbox", "purge", "--older-than", "30").stdout
+    assert town("outbox", "purge", "--older-than", "0", code=2).stderr
 
 
 def test_import_from_koha_and_from_a_csv_file(town: Cmd, koha_url: URL, tmp_path: Path):

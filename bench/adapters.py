@@ -1,0 +1,146 @@
+"""Benchmark of the adapters' identity side, end to end on real servers.
+
+Not a test. It fills a Koha-shaped MariaDB database with ``--patrons`` synthetic
+patrons (default 1,000,000), imports them through the library's adapter into
+province readers on PostgreSQL (rate and memory at intervals), runs the relay
+over the back-links the import queued (deliveries per second for one library)
+and times just-in-time provisioning of new readers (p50/p99). It prints its
+figures and the machine. Servers come from the same variables as the tests::
+
+    source .ci/env && python -m bench.adapters --patrons 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bench.adapters_setup import fill_koha, identity, scratch
+from idp.context import Context
+from idp.importer.run import adapter_source, import_patrons
+from idp.models import OutboxItem, Reader
+from idp.relay.run import run_once
+from idp.schemas import RegistrationIn
+from idp.services import libraries
+from idp.services.actor import Actor
+from idp.services.provisioning import provision
+from idp.services.registration import register_reader
+from idp.synthetic import IdentityGenerator
+
+
+def cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def rss_mib() -> tuple[float, float]:
+    """(current, peak) resident set size in MiB."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    current = pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+    return current, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def import_all(ctx: Context, patrons: int, batch: int) -> float:
+    started = last = time.perf_counter()
+    done = shown = 0
+    step = max(batch, patrons // 10)
+
+    def progress(n: int) -> None:
+        nonlocal done, shown, last
+        done += n
+        if done - shown >= step or done == patrons:
+            now = time.perf_counter()
+            current, peak = rss_mib()
+            print(f"  {done:>9,} imported  {(done - shown) / (now - last):>8,.0f}/s now  "
+                  f"rss {current:,.0f} MiB (peak {peak:,.0f})", flush=True)
+            shown, last = done, now
+
+    with ctx.transaction() as session:
+        source = adapter_source(ctx, libraries.get_library(session, "CITY"), batch)
+    counts = import_patrons(ctx, "CITY", source, batch_size=batch, progress=progress)
+    elapsed = time.perf_counter() - started
+    print(f"  counts: {dict(counts)}")
+    return elapsed
+
+
+def relay(ctx: Context, wanted: int) -> tuple[int, float]:
+    delivered, started = 0, time.perf_counter()
+    while delivered < wanted:
+        [result] = run_once(ctx, library="CITY", batch_size=min(500, wanted - delivered))
+        if not result.delivered:
+            break
+        delivered += result.delivered
+    return delivered, time.perf_counter() - started
+
+
+def provisioning(ctx: Context, readers: int) -> list[float]:
+    people = IdentityGenerator(23, today=ctx.today())
+    ids = []
+    for person in people.readers(readers, min_age=20, max_age=70):
+        data = RegistrationIn.model_validate({
+            "family_name": person.family_name, "given_name": person.given_name,
+            "document_type": "resident_id", "document_number": person.resident_id,
+            "mobile": person.mobile, "home_library": "PROV"})
+        with ctx.transaction() as session:
+            ids.append(register_reader(session, ctx, data, actor=Actor.cli()).id)
+    timings = []
+    for reader_id in ids:
+        started = time.perf_counter()
+        with ctx.transaction() as session:
+            reader = session.get(Reader, reader_id)
+            assert reader is not None
+            link = provision(session, ctx, reader, libraries.get_library(session, "CITY"))
+        timings.append(time.perf_counter() - started)
+        assert link.state == "linked", link.last_error
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--patrons", type=int, default=1_000_000)
+    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--relay-items", type=int, default=5000)
+    parser.add_argument("--jit", type=int, default=500, help="readers provisioned at JIT")
+    args = parser.parse_args()
+    mariadb = os.environ["READERPASS_TEST_MARIADB_URL"]
+    postgres = os.environ["READERPASS_TEST_POSTGRES_URL"]
+    print(f"machine: {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    with scratch(mariadb, "rp_bench_koha") as koha_url, \
+            scratch(postgres, "rp_bench_idp") as idp_url, \
+            tempfile.TemporaryDirectory() as workdir:
+        started = time.perf_counter()
+        fill_koha(koha_url, args.patrons)
+        print(f"filled Koha with {args.patrons:,} patrons in "
+              f"{time.perf_counter() - started:,.1f} s")
+        ctx = identity(Path(workdir), idp_url.render_as_string(hide_password=False), koha_url)
+        try:
+            print(f"import (batches of {args.batch:,}):")
+            elapsed = import_all(ctx, args.patrons, args.batch)
+            print(f"import: {args.patrons:,} patrons in {elapsed:,.1f} s = "
+                  f"{args.patrons / elapsed:,.0f} patrons/s end to end")
+            with ctx.transaction() as session:
+                queued = session.scalar(select(func.count()).select_from(OutboxItem)) or 0
+            delivered, spent = relay(ctx, min(args.relay_items, queued))
+            print(f"relay: {delivered:,} back-link deliveries to one library in {spent:,.1f} s"
+                  f" = {delivered / spent:,.0f}/s (of {queued:,} queued)")
+            timings = sorted(provisioning(ctx, args.jit))
+            p50 = statistics.median(timings) * 1000
+            p99 = timings[max(0, int(len(timings) * 0.99) - 1)] * 1000
+            print(f"JIT provisioning ({len(timings)} new readers, patron created in Koha): "
+                  f"p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+        finally:
+            ctx.dispose()
+
+
+if __name__ == "__main__":
+    main()
