@@ -1,5 +1,5 @@
-"""One provider per app: the Authlib server, keys, token issuer, rate limiter
-and the cached bodies of the discovery document and JWKS."""
+"""One provider per app: the Authlib server, keys, token issuer, rate limiter,
+the cached bodies of the discovery document and JWKS, and the hot-path caches."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import secrets
 from flask import Flask
 
 from ..context import Context
+from .cache import HotCache
 from .discovery import metadata
 from .keyring import Keyring
 from .ratelimit import RateLimiter, make_limiter
@@ -20,9 +21,11 @@ from .tokens import TokenIssuer
 class Provider:
     def __init__(self, ctx: Context, *, limiter: RateLimiter | None = None):
         self.ctx = ctx
+        self.cache = HotCache()
+        self.cache.watch(ctx.sessions)
         self.keyring = Keyring(ctx)
         self.tokens = TokenIssuer(ctx, self.keyring)
-        self.server = Server(ctx, self.tokens)
+        self.server = Server(ctx, self.tokens, self.cache.clients)
         self.limiter = limiter or make_limiter(ctx.settings.redis.url)
         self.dummy_hash = ctx.passwords.hash(secrets.token_urlsafe(16))
         self.discovery_body = json.dumps(
