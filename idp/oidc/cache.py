@@ -61,14 +61,14 @@ class TtlCache(Generic[K, V]):
                  clock: Callable[[], float] = time.monotonic):
         self._ttl = ttl
         self._max = max_entries
-        self._clock = clock
+        self.clock = clock
         self._lock = threading.Lock()
         self._entries: dict[K, tuple[float, V]] = {}
         self.generation = 0
 
     def get(self, key: K) -> V | None:
         found = self._entries.get(key)
-        if found is None or found[0] <= self._clock():
+        if found is None or found[0] <= self.clock():
             return None
         return found[1]
 
@@ -79,7 +79,7 @@ class TtlCache(Generic[K, V]):
                 return
             if len(self._entries) >= self._max:
                 self._entries = {}  # cheaper than LRU bookkeeping; refills within a TTL
-            self._entries[key] = (self._clock() + self._ttl, value)
+            self._entries[key] = (self.clock() + self._ttl, value)
 
     def clear(self) -> None:
         with self._lock:
