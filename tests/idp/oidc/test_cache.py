@@ -104,3 +104,14 @@ def test_a_revoked_session_ends_cached_tokens_at_once(app, ctx, make_client, sig
     with ctx.transaction() as session:  # a bulk UPDATE, as a merge would issue
         session.execute(update(SessionClient).values(revoked_at=ctx.now()))
     assert app.test_client().get("/oauth/userinfo", headers=headers).status_code == 401
+
+
+def test_protocol_endpoints_open_no_cookie_session(app, make_client, signing_keys) -> None:
+    backend = make_client(grant_types=["client_credentials"], scopes=["reader_card"])
+    web = app.test_client()
+    web.set_cookie("session", "not-even-signed")
+    answer = web.post("/oauth/token", data={"grant_type": "client_credentials"},
+                      auth=(backend.client_id, backend.secret))
+    assert answer.status_code == 200
+    assert "Set-Cookie" not in answer.headers and "Cookie" not in answer.headers.get("Vary", "")
+    assert "Set-Cookie" in web.get("/login").headers  # the pages keep theirs (CSRF)
