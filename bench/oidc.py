@@ -313,8 +313,10 @@ def report(servers: list[Served], fx: Fixture, args: Any) -> None:
     print("cpu: share of all cores taken by the server's workers / wrk / PostgreSQL / "
           "other processes")
     width = max(len(served.label) for served in servers)
+    print("srv ms/req: the server's CPU time per request (steadier than req/s when other "
+          "processes take cores)")
     print(f"{'endpoint':26} {'tree':{width}} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'cpu srv/wrk/pg/other %':>22} {'ratio':>6}")
+          f"{'cpu srv/wrk/pg/other %':>22} {'srv ms/req':>10} {'ratio':>6}")
     for label, path, options in cases:
         if wanted is not None and label not in wanted:
             continue
@@ -330,8 +332,9 @@ def report(servers: list[Served], fx: Fixture, args: Any) -> None:
             rate, p50, p99, cpu = _median(served.results[label])
             ratio = f"{rate / first:5.2f}x" if served is not servers[0] else ""
             shares = "/".join(f"{cpu[key]:.0f}" for key in ("server", "wrk", "postgres", "other"))
+            per_request = cpu["server"] / 100 * (os.cpu_count() or 1) * 1000 / rate
             print(f"{label:26} {served.label:{width}} {rate:8.0f} {p50:8.2f} {p99:8.2f} "
-                  f"{shares:>22} {ratio:>6}", flush=True)
+                  f"{shares:>22} {per_request:10.2f} {ratio:>6}", flush=True)
     if args.no_logins:
         return
     for served in servers:
