@@ -3,8 +3,13 @@ on PostgreSQL, driven by ``wrk``; complete logins by a Python driver.
 
 Not a test. Run ``python bench/oidc.py`` (PostgreSQL from
 ``READERPASS_TEST_POSTGRES_URL``; ``--help`` for options). It creates a scratch
-database, serves it, prints req/s and p50/p99 per endpoint and the machine, and
-drops the database. wrk and the server share the machine's cores.
+database, serves it, prints req/s, p50/p99 and where the CPU went per endpoint,
+and the machine, then drops the database. wrk, the server and PostgreSQL share
+the machine's cores, so the table says how much of them each took.
+
+``--baseline DIR`` serves a second source tree (e.g. ``git archive REV | tar -x
+-C DIR``) on the same database and alternates the two, endpoint by endpoint, so
+the ratio holds on a shared machine whose absolute figures drift.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -20,6 +26,7 @@ import tempfile
 import threading
 import time
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -123,6 +130,93 @@ def run_logins(base: str, fx: Fixture, *, seconds: int, workers: int) -> tuple[f
     return len(latencies) / elapsed, cuts[49], cuts[98]
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    return [int(child) for child in found]
+
+
+def _postgres_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+@dataclass
+class CpuMeter:
+    """CPU taken during a run by the server's workers, wrk, PostgreSQL and
+    everything else, as a share of the machine (all cores over the wall time)."""
+
+    server_pid: int
+    marks: dict[str, float] = field(default_factory=dict)
+
+    def _read(self) -> dict[str, float]:
+        def total(pids: list[int]) -> float:
+            seconds = 0.0
+            for pid in pids:
+                try:
+                    seconds += _cpu_seconds(pid)
+                except OSError:
+                    continue  # a backend that ended meanwhile
+            return seconds
+
+        own = resource.getrusage(resource.RUSAGE_CHILDREN)
+        ticks = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        busy = sum(ticks) - ticks[3] - ticks[4]  # all but idle and iowait
+        return {"server": total([self.server_pid, *_children(self.server_pid)]),
+                "postgres": total(_postgres_pids()),
+                "wrk": own.ru_utime + own.ru_stime,  # finished children: wrk runs
+                "busy": busy / os.sysconf("SC_CLK_TCK"),
+                "wall": time.perf_counter()}
+
+    def start(self) -> None:
+        self.marks = self._read()
+
+    def shares(self) -> dict[str, float]:
+        now = self._read()
+        capacity = (now["wall"] - self.marks["wall"]) * (os.cpu_count() or 1)
+        shares = {key: 100 * (now[key] - self.marks[key]) / capacity
+                  for key in ("server", "wrk", "postgres", "busy")}
+        for key in ("postgres", "busy"):  # processes that ended meanwhile took theirs along
+            shares[key] = max(0.0, shares[key])
+        shares["other"] = max(0.0, shares["busy"] - shares["server"] - shares["wrk"]
+                              - shares["postgres"])
+        return shares
+
+
+@dataclass
+class Served:
+    label: str
+    root: Path
+    base: str
+    process: subprocess.Popen[bytes]
+    results: dict[str, list[tuple[float, float, float, dict[str, float]]]] = field(
+        default_factory=dict)
+
+
+def _serve(label: str, root: Path, fx: Fixture, args: Any, port: int) -> Served:
+    command = [sys.executable, "-m", "idp", "--config", str(fx.config), "serve",
+               "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
+               "--threads", str(args.threads), "--no-access-log"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
+    return Served(label, root, f"http://127.0.0.1:{port}", process)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--postgres-url", default=os.environ.get("READERPASS_TEST_POSTGRES_URL"))
@@ -131,33 +225,40 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--port", type=int, default=8791)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="runs per endpoint (and per tree); the median is shown")
+    parser.add_argument("--baseline", type=Path,
+                        help="another source tree to serve in turn and compare with")
+    parser.add_argument("--only", help="comma-separated endpoint names (default: all)")
+    parser.add_argument("--no-logins", action="store_true", help="skip the complete logins")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: `apt-get install wrk` (Debian), then run again")
     if not args.postgres_url:
         raise SystemExit("give --postgres-url or set READERPASS_TEST_POSTGRES_URL")
+    if args.baseline is not None and not (args.baseline / "idp" / "app.py").is_file():
+        raise SystemExit(f"--baseline {args.baseline}: not a source tree (no idp/app.py)")
     name = f"rp_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(args.postgres_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(args.postgres_url).set(database=name).render_as_string(hide_password=False)
     workdir = Path(tempfile.mkdtemp(prefix="rp-bench-"))
-    base = f"http://127.0.0.1:{args.port}"
-    server = None
+    servers: list[Served] = []
     try:
-        fx = prepare(workdir, url, base)
-        command = [str(Path(sys.executable).with_name("readerpass")), "--config",
-                   str(fx.config), "serve", "--bind", f"127.0.0.1:{args.port}",
-                   "--workers", str(args.workers), "--threads", str(args.threads),
-                   "--no-access-log"]
-        server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                  env={**os.environ, "PYTHONPATH": str(_ROOT)})
-        _wait(base)
-        report(base, fx, args)
+        fx = prepare(workdir, url, f"http://127.0.0.1:{args.port}")
+        if args.baseline is not None:
+            servers.append(_serve("before", args.baseline.resolve(), fx, args, args.port + 1))
+        servers.append(_serve("after" if servers else "this tree", _ROOT, fx, args, args.port))
+        for served in servers:
+            _wait(served.base)
+            if served.process.poll() is not None:  # another server answered on the port
+                raise SystemExit(f"{served.label}: the server exited; is {served.base} in use?")
+        report(servers, fx, args)
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(30)
+        for served in servers:
+            served.process.terminate()
+            served.process.wait(30)
         shutil.rmtree(workdir, ignore_errors=True)
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -176,14 +277,14 @@ def _wait(base: str) -> None:
     raise SystemExit("the server did not start within 60 s")
 
 
-def report(base: str, fx: Fixture, args: Any) -> None:
+def _cases(base: str, fx: Fixture) -> list[tuple[str, str, dict[str, Any]]]:
     cc = f"grant_type=client_credentials&scope=reader_card&client_id={fx.backend_id}" \
          f"&client_secret={fx.backend_secret}"
     token = requests.post(f"{base}/oauth/token", data=dict(parse_qs(cc)), timeout=10).json()
     login_once(base, fx)  # the reader's consent, and a warm server
     reader_token = fx.reader_token(base)
     auth = f"client_id={fx.backend_id}&client_secret={fx.backend_secret}"
-    cases: list[tuple[str, str, dict[str, Any]]] = [
+    return [
         ("discovery", "/.well-known/openid-configuration", {}),
         ("jwks", "/oauth/jwks", {}),
         ("client_credentials token", "/oauth/token", {"method": "POST", "body": cc}),
@@ -192,20 +293,56 @@ def report(base: str, fx: Fixture, args: Any) -> None:
         ("userinfo", "/oauth/userinfo",
          {"headers": {"Authorization": f"Bearer {reader_token}"}}),
     ]
+
+
+def _median(runs: list[tuple[float, float, float, dict[str, float]]]
+            ) -> tuple[float, float, float, dict[str, float]]:
+    """The run with the median rate (its latencies and CPU shares go with it)."""
+    return sorted(runs, key=lambda run: run[0])[len(runs) // 2]
+
+
+def report(servers: list[Served], fx: Fixture, args: Any) -> None:
+    cases = _cases(servers[-1].base, fx)
+    wanted = set(args.only.split(",")) if args.only else None
     print(f"machine: {cpu_model()}, {os.cpu_count()} cores, {platform.system()} "
           f"{platform.release()}, python {platform.python_version()}")
     print(f"server: readerpass serve, gunicorn gthread, {args.workers} workers x "
-          f"{args.threads} threads, PostgreSQL; wrk -t2 -c{args.connections} "
-          f"-d{args.seconds}s on the same cores")
-    print(f"{'endpoint':28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
+          f"{args.threads} threads, PostgreSQL on the same machine; wrk -t2 "
+          f"-c{args.connections} -d{args.seconds}s on the same cores; "
+          f"median of {args.rounds} run(s)")
+    print("cpu: share of all cores taken by the server's workers / wrk / PostgreSQL / "
+          "other processes")
+    width = max(len(served.label) for served in servers)
+    print("srv ms/req: the server's CPU time per request (steadier than req/s when other "
+          "processes take cores)")
+    print(f"{'endpoint':26} {'tree':{width}} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+          f"{'cpu srv/wrk/pg/other %':>22} {'srv ms/req':>10} {'ratio':>6}")
     for label, path, options in cases:
-        rate, p50, p99 = run_wrk(base + path, seconds=args.seconds,
-                                 connections=args.connections, threads=2, **options)
-        print(f"{label:28} {rate:9.0f} {p50:8.2f} {p99:8.2f}")
-    rate, p50, p99 = run_logins(base, fx, seconds=args.seconds, workers=args.workers * 2)
-    print(f"{'complete code logins':28} {rate:9.1f} {p50:8.2f} {p99:8.2f}")
-    print("logins are bound by Argon2id password hashing ([security] argon2_*), the rest "
-          "by Python CPU per request (the server and wrk share the cores)")
+        if wanted is not None and label not in wanted:
+            continue
+        for _round in range(args.rounds):
+            for served in servers:  # alternate, so drift hits both alike
+                meter = CpuMeter(served.process.pid)
+                meter.start()
+                rate, p50, p99 = run_wrk(served.base + path, seconds=args.seconds,
+                                         connections=args.connections, threads=2, **options)
+                served.results.setdefault(label, []).append((rate, p50, p99, meter.shares()))
+        first = _median(servers[0].results[label])[0]
+        for served in servers:
+            rate, p50, p99, cpu = _median(served.results[label])
+            ratio = f"{rate / first:5.2f}x" if served is not servers[0] else ""
+            shares = "/".join(f"{cpu[key]:.0f}" for key in ("server", "wrk", "postgres", "other"))
+            per_request = cpu["server"] / 100 * (os.cpu_count() or 1) * 1000 / rate
+            print(f"{label:26} {served.label:{width}} {rate:8.0f} {p50:8.2f} {p99:8.2f} "
+                  f"{shares:>22} {per_request:10.2f} {ratio:>6}", flush=True)
+    if args.no_logins:
+        return
+    for served in servers:
+        rate, p50, p99 = run_logins(served.base, fx, seconds=args.seconds,
+                                    workers=args.workers * 2)
+        print(f"{'complete code logins':26} {served.label:{width}} {rate:8.1f} {p50:8.2f} "
+              f"{p99:8.2f}")
+    print("logins are bound by Argon2id password hashing ([security] argon2_*)")
 
 
 if __name__ == "__main__":

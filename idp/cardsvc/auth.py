@@ -31,7 +31,7 @@ def _token() -> AccessToken:
     value = _bearer()
     if value is None:
         raise Unauthorized("send an access token as 'Authorization: Bearer TOKEN'")
-    token = check_access_token(db(), value)
+    token = check_access_token(db, value)
     if token is None:
         raise Unauthorized("the access token is invalid, expired or revoked")
     return token

@@ -36,10 +36,11 @@ def secret_hash(hasher: KeyedHasher, secret: str) -> str:
     return hasher.digest(SECRET_PURPOSE, secret)
 
 
-def check_secret(hasher: KeyedHasher, client: OAuthClient, secret: str) -> bool:
-    if client.secret_hash is None or not secret.startswith(SECRET_PREFIX) or len(secret) > 128:
+def check_secret(hasher: KeyedHasher, stored_hash: str | None, secret: str) -> bool:
+    """Constant-time comparison of keyed hashes (a removed client has none)."""
+    if stored_hash is None or not secret.startswith(SECRET_PREFIX) or len(secret) > 128:
         return False
-    return hmac.compare_digest(secret_hash(hasher, secret), client.secret_hash)
+    return hmac.compare_digest(secret_hash(hasher, secret), stored_hash)
 
 
 def _check_uri(uri: str, field: str) -> str:

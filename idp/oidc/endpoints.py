@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import ResourceProtector
@@ -11,11 +13,12 @@ from authlib.oauth2.rfc6750 import BearerTokenValidator, InvalidTokenError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oidc.core import UserInfoEndpoint
-from sqlalchemy import exists, select
+from sqlalchemy import exists, null, select
 from sqlalchemy.orm import Session
 
 from ..app import db
 from ..models import (
+    Library,
     LoginSession,
     OAuthClient,
     Reader,
@@ -30,38 +33,68 @@ from .runtime import provider
 from .tokens import REFRESH_PREFIX, REFRESH_PURPOSE, AccessToken, timestamp
 
 
-def check_access_token(session: Session, token_string: str) -> AccessToken | None:
-    """A live access token: good signature and lifetime, not revoked, its client
-    not removed, and (for a reader's token) its grant and session still open."""
-    token = provider().tokens.verify(token_string)
-    if token is None:
-        return None
-    claims = token.claims
+@dataclass(frozen=True)
+class _Verdict:
+    """The database's answer on a verified access token, kept per token string
+    for ``idp.oidc.cache.TTL_SECONDS``."""
+
+    claims: dict[str, Any]
+    live: bool
+    client_pk: int | None = None
+    library_id: int | None = None
+    library_code: str | None = None
+    reader_id: str | None = None
+
+
+def _verdict(session: Session, claims: dict[str, Any]) -> _Verdict:
+    """One query: the client (not removed), the jti (not revoked) and, for a
+    reader's token, its grant and session (still open)."""
+    sid = claims.get("sid")
+    reader = (select(LoginSession.reader_id).join(SessionClient)
+              .where(SessionClient.sid == sid, SessionClient.revoked_at.is_(None),
+                     LoginSession.ended_at.is_(None))
+              .scalar_subquery() if sid is not None else null())
     row = session.execute(
-        select(OAuthClient.id, OAuthClient.library_id,
-               exists().where(RevokedAccessToken.jti == claims["jti"]).label("revoked"))
+        select(OAuthClient.id, OAuthClient.library_id, Library.code,
+               exists().where(RevokedAccessToken.jti == claims["jti"]).label("revoked"),
+               reader.label("reader_id"))
+        .join(Library, Library.id == OAuthClient.library_id)
         .where(OAuthClient.client_id == claims["client_id"], OAuthClient.removed_at.is_(None))
     ).first()
-    if row is None or row.revoked:
-        return None
-    token.client_pk = row.id
-    token.extra["library_id"] = row.library_id
-    sid = claims.get("sid")
-    if sid is not None:
-        reader_id = session.scalar(
-            select(LoginSession.reader_id).join(SessionClient)
-            .where(SessionClient.sid == sid, SessionClient.revoked_at.is_(None),
-                   LoginSession.ended_at.is_(None))
-        )
-        if reader_id is None:
+    if row is None or row.revoked or (sid is not None and row.reader_id is None):
+        return _Verdict(claims, live=False)
+    return _Verdict(claims, True, row.id, row.library_id, row.code, row.reader_id)
+
+
+def check_access_token(session: Callable[[], Session], token_string: str) -> AccessToken | None:
+    """A live access token: good signature and lifetime, not revoked, its client
+    not removed, and (for a reader's token) its grant and session still open.
+    ``session`` is called only when the answer is not cached."""
+    running = provider()
+    cache = running.cache.tokens
+    verdict = cache.get(token_string)
+    if verdict is None:
+        generation = cache.generation
+        verified = running.tokens.verify(token_string)
+        if verified is None:
             return None
-        token.extra["reader_id"] = reader_id
+        verdict = _verdict(session(), verified.claims)
+        cache.put(token_string, verdict, generation)
+    if not verdict.live:
+        return None
+    token = running.tokens.current(verdict.claims)  # the lifetime, on every use
+    if token is None:
+        return None
+    token.client_pk = verdict.client_pk
+    token.extra.update(library_id=verdict.library_id, library_code=verdict.library_code)
+    if verdict.reader_id is not None:
+        token.extra["reader_id"] = verdict.reader_id
     return token
 
 
 class _Validator(BearerTokenValidator):  # type: ignore[misc]
     def authenticate_token(self, token_string: str) -> AccessToken | None:
-        return check_access_token(db(), token_string)
+        return check_access_token(db, token_string)
 
 
 def resource_protector() -> ResourceProtector:
@@ -79,10 +112,10 @@ class UserInfo(UserInfoEndpoint):  # type: ignore[misc]
         reader = session.get(Reader, token.extra.get("reader_id", ""))
         if reader is None:
             raise InvalidTokenError("the token does not belong to a reader")
-        client = session.get(OAuthClient, token.client_pk)
-        assert client is not None
-        claims = user_claims(session, provider().ctx, reader, library_id=client.library_id,
-                             library_code=client.library.code, scopes=set(token.scope.split()))
+        claims = user_claims(session, provider().ctx, reader,
+                             library_id=token.extra["library_id"],
+                             library_code=token.extra["library_code"],
+                             scopes=set(token.scope.split()))
         if claims["sub"] != token.claims["sub"]:
             raise InvalidTokenError("the token's subject does not match")
         return 200, claims, [("Content-Type", "application/json"), ("Cache-Control", "no-store")]
@@ -91,13 +124,12 @@ class UserInfo(UserInfoEndpoint):  # type: ignore[misc]
 def _query_token(token_string: str) -> AccessToken | RefreshAdapter | None:
     if not isinstance(token_string, str) or len(token_string) > 8192:
         return None
-    session = db()
     ctx = provider().ctx
     if token_string.startswith(REFRESH_PREFIX):
-        row = session.scalar(select(RefreshToken).where(
+        row = db().scalar(select(RefreshToken).where(
             RefreshToken.token_hash == ctx.hasher.digest(REFRESH_PURPOSE, token_string)))
         return RefreshAdapter(row, timestamp(ctx.now())) if row is not None else None
-    return check_access_token(session, token_string)
+    return check_access_token(db, token_string)
 
 
 class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
@@ -109,8 +141,8 @@ class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
     def check_permission(self, token: Any, client: Any, request: Any) -> bool:
         """Only clients of the same member library (the same subject sector)."""
         if isinstance(token, RefreshAdapter):
-            return bool(token.row.client_pk == client.row.id)
-        return bool(token.extra["library_id"] == client.row.library_id)
+            return bool(token.row.client_pk == client.record.id)
+        return bool(token.extra["library_id"] == client.record.library_id)
 
     def introspect_token(self, token: Any) -> dict[str, Any]:
         if isinstance(token, AccessToken):

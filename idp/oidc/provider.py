@@ -1,14 +1,16 @@
-"""One provider per app: the Authlib server, keys, token issuer, rate limiter
-and the cached bodies of the discovery document and JWKS."""
+"""One provider per app: the Authlib server, keys, token issuer, rate limiter,
+the cached bodies of the discovery document and JWKS, and the hot-path caches."""
 
 from __future__ import annotations
 
 import json
 import secrets
 
-from flask import Flask
+from flask import Flask, Request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from ..context import Context
+from .cache import HotCache
 from .discovery import metadata
 from .keyring import Keyring
 from .ratelimit import RateLimiter, make_limiter
@@ -17,12 +19,28 @@ from .server import Server
 from .tokens import TokenIssuer
 
 
+class NoSessionOn(SecureCookieSessionInterface):
+    """No cookie session on the protocol endpoints (clients authenticate each
+    request): opening and saving one was about 4% of a token request. Their
+    views get Flask's null session, which refuses writes."""
+
+    def __init__(self, paths: set[str]):
+        self.paths = frozenset(paths)
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path in self.paths:
+            return None
+        return super().open_session(app, request)
+
+
 class Provider:
     def __init__(self, ctx: Context, *, limiter: RateLimiter | None = None):
         self.ctx = ctx
+        self.cache = HotCache()
+        self.cache.watch(ctx.sessions)
         self.keyring = Keyring(ctx)
         self.tokens = TokenIssuer(ctx, self.keyring)
-        self.server = Server(ctx, self.tokens)
+        self.server = Server(ctx, self.tokens, self.cache.clients)
         self.limiter = limiter or make_limiter(ctx.settings.redis.url)
         self.dummy_hash = ctx.passwords.hash(secrets.token_urlsafe(16))
         self.discovery_body = json.dumps(
@@ -35,6 +53,8 @@ class Provider:
         app.extensions[EXTENSION] = self
         app.extensions["csrf"].exempt(views_protocol.bp)  # client-authenticated, no cookies
         app.register_blueprint(views_protocol.bp)
+        app.session_interface = NoSessionOn(
+            {rule.rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("oidc.")})
         app.register_blueprint(views_pages.bp)
         app.register_blueprint(views_device.bp)
         # RPs send their logout requests without our CSRF token; the view checks

@@ -11,9 +11,10 @@ from sqlalchemy import select
 
 from ..app import db
 from ..context import Context
-from ..models import OAuthClient
+from ..models import Library, OAuthClient
 from . import device_grant, endpoints, grants, id_tokens
-from .adapters import ClientAdapter
+from .adapters import ClientAdapter, ClientRecord
+from .cache import TtlCache
 from .scopes import SCOPES
 from .tokens import TokenIssuer
 
@@ -29,9 +30,10 @@ class _Issuer(IssuerParameter):  # type: ignore[misc]
 
 
 class Server(AuthorizationServer):  # type: ignore[misc]
-    def __init__(self, ctx: Context, issuer: TokenIssuer):
+    def __init__(self, ctx: Context, issuer: TokenIssuer, clients: TtlCache[str, ClientRecord]):
         super().__init__()
         self._ctx = ctx
+        self._clients = clients
         self.scopes_supported = list(SCOPES)
         self.register_token_generator("default", issuer)
         self.issuer_parameter = _Issuer(ctx.settings.issuer)
@@ -50,12 +52,29 @@ class Server(AuthorizationServer):  # type: ignore[misc]
     def query_client(self, client_id: Any) -> ClientAdapter | None:
         if not isinstance(client_id, str) or not 0 < len(client_id) <= 64:
             return None
-        row = db().scalar(select(OAuthClient).where(OAuthClient.client_id == client_id,
-                                                    OAuthClient.removed_at.is_(None)))
-        return ClientAdapter(row, self._ctx.hasher) if row is not None else None
+        record = self._clients.get(client_id)
+        if record is None:
+            generation = self._clients.generation
+            row = db().execute(
+                select(OAuthClient.id, OAuthClient.client_id, OAuthClient.library_id,
+                       OAuthClient.kind, OAuthClient.secret_hash, OAuthClient.redirect_uris,
+                       OAuthClient.post_logout_redirect_uris, OAuthClient.grant_types,
+                       OAuthClient.scopes, Library.code)
+                .join(Library, Library.id == OAuthClient.library_id)
+                .where(OAuthClient.client_id == client_id, OAuthClient.removed_at.is_(None))
+            ).first()
+            if row is None:
+                return None
+            record = ClientRecord.of(row, row.code)
+            self._clients.put(client_id, record, generation)
+        return ClientAdapter(record, self._ctx.hasher, _load_client)
 
     def save_token(self, token: dict[str, Any], request: Any) -> None:
         grants.save_token(token, request)
 
     def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
         """No listeners: audit and state changes happen in the grants themselves."""
+
+
+def _load_client(pk: int) -> OAuthClient | None:
+    return db().get(OAuthClient, pk)

@@ -104,6 +104,11 @@ class TokenIssuer:
             claims = self._keyring.decode(token, typ=ACCESS_TOKEN_TYPE)
         except (JoseError, ValueError):
             return None
+        return self.current(claims)
+
+    def current(self, claims: dict[str, Any]) -> AccessToken | None:
+        """Issuer, lifetime and claim types of verified claims, against the clock
+        (also for claims verified earlier and kept)."""
         now = self._ctx.now()
         try:
             if claims.get("iss") != self._ctx.settings.issuer:

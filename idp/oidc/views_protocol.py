@@ -4,7 +4,7 @@ exempt from CSRF."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, g
 
 from ..app import db
 from .keyring import NoSigningKey
@@ -34,8 +34,10 @@ def jwks() -> Response:
 
 
 def _committed(response: Response) -> Response:
-    """Grants write on purpose only (a claimed code, a revoked family), errors included."""
-    db().commit()
+    """Grants write on purpose only (a claimed code, a revoked family), errors included.
+    A request answered from the caches opened no session, and commits nothing."""
+    if "db" in g:
+        db().commit()
     for key, value in NO_STORE.items():
         response.headers.setdefault(key, value)
     return response
