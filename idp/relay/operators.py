@@ -13,22 +13,14 @@ from ..errors import InvalidInput, NotFound
 from ..models import Library, OutboxItem, OutboxState
 from ..services import audit
 from ..services.actor import Actor
+from ..services.paging import library_rows
 
 
 def list_items(session: Session, *, library: Library | None = None, state: str | None = None,
                reader_id: str | None = None, after: int = 0,
                limit: int = 50) -> Sequence[tuple[OutboxItem, str]]:
-    if state is not None and state not in {s.value for s in OutboxState}:
-        raise InvalidInput(f"unknown outbox state {state!r}", field="state")
-    query = (select(OutboxItem, Library.code).join(Library, Library.id == OutboxItem.library_id)
-             .where(OutboxItem.id > after).order_by(OutboxItem.id).limit(limit))
-    if library is not None:
-        query = query.where(OutboxItem.library_id == library.id)
-    if state is not None:
-        query = query.where(OutboxItem.state == state)
-    if reader_id is not None:
-        query = query.where(OutboxItem.reader_id == reader_id)
-    return [(item, code) for item, code in session.execute(query)]
+    return library_rows(session, OutboxItem, OutboxState, "outbox", library=library,
+                        state=state, reader_id=reader_id, after=after, limit=limit)
 
 
 def counts(session: Session) -> dict[tuple[str, str], int]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapters import AdapterError
@@ -15,23 +14,15 @@ from ..errors import Conflict, InvalidInput, NotFound
 from ..models import Library, LinkMethod, LinkState, Reader, ReaderLink
 from . import audit
 from .actor import Actor
+from .paging import library_rows
 from .provisioning import ensure_link_row, get_link, link_holding, mark_linked, provision
 
 
 def list_links(session: Session, *, library: Library | None = None, state: str | None = None,
                reader_id: str | None = None, after: int = 0,
                limit: int = 50) -> Sequence[tuple[ReaderLink, str]]:
-    if state is not None and state not in {s.value for s in LinkState}:
-        raise InvalidInput(f"unknown link state {state!r}", field="state")
-    query = (select(ReaderLink, Library.code).join(Library, Library.id == ReaderLink.library_id)
-             .where(ReaderLink.id > after).order_by(ReaderLink.id).limit(limit))
-    if library is not None:
-        query = query.where(ReaderLink.library_id == library.id)
-    if state is not None:
-        query = query.where(ReaderLink.state == state)
-    if reader_id is not None:
-        query = query.where(ReaderLink.reader_id == reader_id)
-    return [(link, code) for link, code in session.execute(query)]
+    return library_rows(session, ReaderLink, LinkState, "link", library=library, state=state,
+                        reader_id=reader_id, after=after, limit=limit)
 
 
 def require_link(session: Session, reader: Reader, library: Library) -> ReaderLink:
