@@ -22,10 +22,11 @@ from cards import AnchorKey, CardKey, TrustedKey, TrustList, public_key_from_jwk
 from cards.token import MAX_ISSUED_AT
 
 from ..context import Context
-from ..errors import Conflict, NotFound
+from ..errors import Conflict
 from ..models import CardKeyRole, CardKeyRow, CardStatusHead, KeyState
 from ..services import audit
 from ..services.actor import Actor
+from ..services.key_retirement import keys_to_retire
 from . import status
 
 PRIVATE_CONTEXT = {CardKeyRole.CARD: "card-signing-key", CardKeyRole.ANCHOR: "card-anchor-key"}
@@ -135,17 +136,8 @@ def retire(session: Session, ctx: Context, kid: str | None, *, actor: Actor,
     """Drop retiring card keys from the trust list: every one whose tokens can no
     longer be valid, or the one named ``kid`` (earlier only with ``force``)."""
     now = ctx.now()
-    retiring = _rows(session, CardKeyRole.CARD, KeyState.RETIRING)
-    if kid is not None:
-        chosen = [row for row in retiring if row.kid == kid]
-        if not chosen:
-            raise NotFound(f"no retiring card key with kid {kid!r}", field="kid")
-        due = chosen[0].retire_after
-        if due is not None and due > now and not force:
-            raise Conflict(f"tokens signed by {kid} are valid until {due.isoformat()}; "
-                           "retire it then (or --force)", code="key_in_use")
-    else:
-        chosen = [row for row in retiring if row.retire_after is None or row.retire_after <= now]
+    chosen = keys_to_retire(_rows(session, CardKeyRole.CARD, KeyState.RETIRING), kid, now,
+                            force=force, noun="card key")
     for row in chosen:
         row.state, row.retired_at = KeyState.RETIRED.value, now
         audit.record(session, actor, "card_key.retire", "card_key", row.kid, now=now)

@@ -18,10 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..context import Context
-from ..errors import Conflict, NotFound
+from ..errors import Conflict
 from ..models import KeyState, SigningKey
 from ..services import audit
 from ..services.actor import Actor
+from ..services.key_retirement import keys_to_retire
 
 PRIVATE_KEY_CONTEXT = "oidc-signing-key"
 CURVES = {"ES256": "P-256"}
@@ -105,17 +106,7 @@ def retire(session: Session, ctx: Context, kid: str | None, *, actor: Actor,
     """Remove retiring keys from the JWKS: all whose tokens have expired, or
     the one named ``kid`` (before then only with ``force``)."""
     now = ctx.now()
-    retiring = _by_state(session, KeyState.RETIRING)
-    if kid is not None:
-        chosen = [key for key in retiring if key.kid == kid]
-        if not chosen:
-            raise NotFound(f"no retiring key with kid {kid!r}", field="kid")
-        due = chosen[0].retire_after
-        if due is not None and due > now and not force:
-            raise Conflict(f"tokens signed by {kid} are valid until {due.isoformat()}; "
-                           "retire it then (or --force)", code="key_in_use")
-    else:
-        chosen = [key for key in retiring if key.retire_after is None or key.retire_after <= now]
+    chosen = keys_to_retire(_by_state(session, KeyState.RETIRING), kid, now, force=force)
     for key in chosen:
         key.state, key.retired_at = KeyState.RETIRED.value, now
         audit.record(session, actor, "oidc_key.retire", "oidc_key", key.kid, now=now)
