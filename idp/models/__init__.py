@@ -11,6 +11,7 @@ from .cards import (
     CardStatusHead,
     CardStatusVersion,
 )
+from .duplicates import DuplicatePair, KeyKind, MatchKey, MergeState, PairState, ReaderMerge
 from .importing import ImportIssue, ImportRun
 from .library import Library, LibraryKind
 from .links import LibraryAdapterConfig, LinkMethod, LinkState, ReaderLink
@@ -46,9 +47,11 @@ __all__ = [
     "Category",
     "Consent",
     "DeviceCode",
+    "DuplicatePair",
     "IdentityDocument",
     "ImportIssue",
     "ImportRun",
+    "KeyKind",
     "KeyState",
     "Library",
     "LibraryAdapterConfig",
@@ -57,12 +60,16 @@ __all__ = [
     "LinkState",
     "LoginSession",
     "LogoutDelivery",
+    "MatchKey",
+    "MergeState",
     "MobileVerification",
     "OAuthClient",
     "OutboxItem",
     "OutboxState",
+    "PairState",
     "Reader",
     "ReaderLink",
+    "ReaderMerge",
     "RefreshToken",
     "RevokedAccessToken",
     "SessionClient",

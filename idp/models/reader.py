@@ -79,6 +79,8 @@ class Reader(Base):
     assurance: Mapped[str] = mapped_column(String(20))
     guardian_id: Mapped[str | None] = mapped_column(ForeignKey("readers.id"), index=True)
     home_library_id: Mapped[int] = mapped_column(ForeignKey("libraries.id"), index=True)
+    #: Set when this reader was merged into another: a tombstone that resolves to it.
+    merged_into: Mapped[str | None] = mapped_column(ForeignKey("readers.id"), index=True)
     password_hash: Mapped[str | None] = mapped_column(Text)
     expires_on: Mapped[dt.date] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)

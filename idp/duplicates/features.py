@@ -1,0 +1,89 @@
+"""What the match model compares, derived from a reader's stored fields.
+
+Names are compared in a matching form only (the stored names stay as written):
+NFKC, without spaces or punctuation, traditional characters turned simplified
+(OpenCC ``t2s``), plus toneless pinyin per character so homophone spellings
+(张伟 / 张玮) meet. Identity documents and mobiles appear only as keyed hashes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import unicodedata
+from dataclasses import dataclass, field
+
+import opencc
+from pypinyin import lazy_pinyin
+
+_T2S = opencc.OpenCC("t2s.json")
+
+
+@dataclass(frozen=True, slots=True)
+class MatchName:
+    """A name in matching form: ``full`` = family + given, simplified, compact."""
+
+    family: str
+    given: str
+    pinyin: tuple[str, ...]  # one toneless syllable (or Latin word) per unit of ``full``
+
+    @property
+    def full(self) -> str:
+        return self.family + self.given
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One reader as the match model sees it."""
+
+    reader_id: str
+    name: MatchName
+    birth_date: dt.date | None
+    sex: str | None
+    #: Keyed hashes of the reader's valid resident-ID numbers (and ones claimed at import).
+    documents: frozenset[str] = field(default_factory=frozenset)
+    #: Keyed hash of the E.164 mobile.
+    mobile: str | None = None
+
+
+def _compact(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in text if ch.isalnum()).casefold()
+
+
+@functools.lru_cache(maxsize=65536)
+def _simplified(text: str) -> str:
+    return str(_T2S.convert(text)) if text else ""
+
+
+@functools.lru_cache(maxsize=65536)
+def _syllable(char: str) -> str:
+    if not ("\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff"):
+        return char
+    # The first reading of a character on its own: the same character always gives
+    # the same syllable, so equal names always agree on pinyin.
+    return lazy_pinyin(char)[0]
+
+
+def pinyin_of(text: str) -> tuple[str, ...]:
+    """Toneless pinyin per Han character; runs of other letters and digits stay whole."""
+    out: list[str] = []
+    latin = ""
+    for char in text:
+        if "\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff":
+            if latin:
+                out.append(latin)
+                latin = ""
+            out.append(_syllable(char))
+        else:
+            latin += char
+    if latin:
+        out.append(latin)
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=262144)
+def match_name(family_name: str, given_name: str) -> MatchName:
+    family = _simplified(_compact(family_name))
+    given = _simplified(_compact(given_name))
+    return MatchName(family, given, pinyin_of(family + given))
