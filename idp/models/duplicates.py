@@ -56,7 +56,10 @@ class MatchKey(Base):
     __tablename__ = "reader_match_keys"
     __table_args__ = (
         CheckConstraint(_in("kind", KeyKind), name="kind"),
-        Index("ix_reader_match_keys_kind_digest", "kind", "digest"),
+        # Digests of different kinds never collide (each kind hashes with its own
+        # purpose), so look-ups and blocks go by digest alone; that also puts a
+        # claimed document in the same block as the document itself.
+        Index("ix_reader_match_keys_digest", "digest"),
     )
 
     reader_id: Mapped[str] = mapped_column(ForeignKey("readers.id"), primary_key=True)

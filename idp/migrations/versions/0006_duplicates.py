@@ -42,7 +42,7 @@ def upgrade() -> None:
         sa.CheckConstraint("kind IN ('doc','doc_claim','mobile','py_birth','sn_birth')",
                            name="ck_reader_match_keys_kind"),
     )
-    op.create_index("ix_reader_match_keys_kind_digest", "reader_match_keys", ["kind", "digest"])
+    op.create_index("ix_reader_match_keys_digest", "reader_match_keys", ["digest"])
     op.create_table(
         "duplicate_pairs",
         sa.Column("id", BigId, autoincrement=True, nullable=False),
