@@ -100,6 +100,22 @@ class DuplicatePair(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
+class DuplicateScan(Base):
+    """One batch scan: its scope, the match parameters it used (estimated from the
+    data), and what it found. The newest finished scan's parameters score the
+    online checks at registration and import."""
+
+    __tablename__ = "duplicate_scans"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    #: "all", "new" (readers created since the previous scan) or "library:CODE"
+    scope: Mapped[str] = mapped_column(String(80))
+    parameters: Mapped[dict[str, Any]] = mapped_column(Json)
+    counts: Mapped[dict[str, Any]] = mapped_column(Json)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
 class ReaderMerge(Base):
     """One applied merge: ``other`` became a tombstone of ``survivor``. ``snapshot``
     holds what unmerge needs to restore (personal numbers only as ciphertexts)."""
