@@ -12,6 +12,7 @@ from pydantic.json_schema import models_json_schema
 
 from .. import schemas
 from ..cardsvc.openapi_ops import CARD_MODELS, CARD_OPERATIONS
+from ..duplicates.openapi_ops import DUPLICATE_MODELS, DUPLICATE_OPERATIONS
 from . import api
 
 
@@ -94,7 +95,7 @@ MODELS: list[type[BaseModel]] = [
     schemas.RegistrationIn, schemas.ReaderUpdateIn, schemas.StatusChangeIn,
     schemas.DocumentVerificationIn, schemas.MobileCodeIn, schemas.LibraryIn,
     ReaderOut, ReaderList, LibraryOut, LibraryList, AuditList, CodeSent, Problem,
-    *CARD_MODELS,
+    *CARD_MODELS, *DUPLICATE_MODELS,
 ]
 
 REF = "#/components/schemas/{model}"
@@ -134,6 +135,7 @@ OPERATIONS: list[tuple[str, str, str, str | None, int, str, list[dict[str, Any]]
     ("get", "/api/libraries/{code}", "Show a member library", None, 200, "LibraryOut",
      [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}]),
     *CARD_OPERATIONS,
+    *DUPLICATE_OPERATIONS,
 ]
 
 ERRORS = {

@@ -92,3 +92,14 @@ def refresh_keys(session: Session, ctx: Context, reader: Reader,
 
 def drop_keys(session: Session, reader_id: str) -> None:
     session.execute(delete(MatchKey).where(MatchKey.reader_id == reader_id))
+
+
+def rebuild_keys(session: Session, ctx: Context, reader_ids: Iterable[str]) -> int:
+    """Recompute the stored keys of ``reader_ids`` (claimed documents are kept)."""
+    count = 0
+    for reader_id in reader_ids:
+        reader = session.get(Reader, reader_id)
+        if reader is not None:
+            refresh_keys(session, ctx, reader)
+            count += 1
+    return count

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from ..cardsvc.lifecycle import reader_status_changed as reader_card_status_changed
 from ..context import Context
+from ..duplicates import online as duplicates
 from ..errors import Conflict, InvalidInput
 from ..identity.documents import mask_document_number
 from ..identity.phone import mask_mobile, normalise_mobile
@@ -124,6 +125,8 @@ def update_reader(
                      details={"fields": changed})
         if PROPAGATED & set(changed):
             outbox.enqueue(session, reader, "reader.update", now=ctx.now())
+        if {"family_name", "given_name", "mobile"} & set(changed):
+            duplicates.check(session, ctx, reader, source="update")
     return reader
 
 
