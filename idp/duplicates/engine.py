@@ -24,18 +24,15 @@ from dataclasses import dataclass
 
 from .comparisons import (
     COMPARISONS,
-    D_EQUAL,
-    I_DOCUMENT,
     I_NAME,
     N_EXACT,
-    N_PINYIN,
     compare,
     decode,
     encode,
 )
 from .estimate import SESSIONS, estimate_from_patterns
 from .features import Record
-from .model import Match, MatchModel, NameFrequencies, corroborated
+from .model import Match, MatchModel, NameFrequencies, corroborated, may_merge
 from .parameters import Parameters
 
 #: Key kind -> (blocking space, bit in a pair's "found by" mask).
@@ -153,7 +150,7 @@ def find_pairs(records: Sequence[Record], keys: Iterable[tuple[str, str, int]],
 
     codes = bytearray()  # comparison vectors: 540 patterns, so two bytes per pair
     sessions: dict[str, Counter[int]] = {s.name: Counter() for s in SESSIONS}
-    session_bits = [(s.name, sum(_BIT[KIND_SPACES[k]] for k in s.kinds)) for s in SESSIONS]
+    session_bits = [(s.name, sum({_BIT[KIND_SPACES[k]] for k in s.kinds})) for s in SESSIONS]
     for key, mask in pairs.items():
         i, j = divmod(key, n)
         code = encode(compare(records[i], records[j]))
@@ -193,7 +190,7 @@ def _keep(records: Sequence[Record], pairs: dict[int, int], codes: bytearray, mo
             rest = model.weight_besides_name(levels)
             entry = table[code] = (
                 rest if name == N_EXACT else rest + weights[I_NAME][name],
-                levels[I_DOCUMENT] == D_EQUAL and name in (N_EXACT, N_PINYIN),
+                may_merge(levels),
                 corroborated(levels), name == N_EXACT)
         weight, maybe_auto, corroborates, exact_name = entry
         if not corroborates:

@@ -8,8 +8,8 @@ record linkage at scale", IJPDS 7(3), 2022):
   exact-agreement levels of name, birth date and mobile are computed instead from
   value frequencies (the chance two random records share a value, sum of
   c(c-1) / n(n-1)), which is exact and catches what a sample is too small to see.
-  A level the sample never shows keeps its configured value (a shared resident-ID
-  hash between two people is too rare to sample).
+  A level the sample never shows keeps its configured value, and so does a shared
+  resident-ID hash: the only random pairs that share one are duplicates.
 * **m** by expectation maximisation (Dempster, Laird and Rubin, 1977) over the
   blocked candidate pairs, u held fixed, in two training sessions so that no
   comparison is trained on pairs selected for agreeing on it: pairs found by the
@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from .comparisons import (
     B_EXACT,
     COMPARISONS,
+    D_EQUAL,
     I_BIRTH,
     I_DOCUMENT,
     I_MOBILE,
@@ -115,6 +116,9 @@ def estimate_u(records: Sequence[Record], frequencies: NameFrequencies, defaults
         I_BIRTH: (B_EXACT, _agreement(r.birth_date for r in records)),
         I_MOBILE: (M_EQUAL, _agreement(r.mobile for r in records)),
     }
+    # A random sample cannot tell a number shared by two people from a duplicate
+    # (the only pairs it finds sharing one are duplicates): that u stays configured.
+    counts[I_DOCUMENT][D_EQUAL] = 0
     for index in range(len(COMPARISONS)):
         observed = counts[index][:-1]
         seen = sum(observed)

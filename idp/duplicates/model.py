@@ -26,7 +26,10 @@ close), nor resident ID agrees, the mobile adds 0 and the pair's explanation say
 
 **Decision.** A pair may be merged without review only when both readers hold the
 same valid resident-ID hash *and* their names agree (the same matching form, or the
-same pinyin under the same family name). Every other pair at or above the review
+same pinyin under the same family name) *and* their birth dates do not contradict
+the number: a resident-ID number encodes its holder's birth date, so one number with
+wholly different birth dates was typed for somebody else (a child registered with a
+parent's card, who may well carry a parent's name). Every other pair at or above the review
 threshold goes to the review queue, ranked by weight. The weight never overrides the
 rule in either direction: a high weight without the document is reviewed, and an
 agreeing document with a disagreeing name is reviewed.
@@ -47,14 +50,17 @@ from typing import Any
 from .comparisons import (
     B_CLOSE,
     B_EXACT,
+    B_OTHER,
     COMPARISONS,
     D_EQUAL,
+    I_BIRTH,
     I_DOCUMENT,
     I_MOBILE,
     I_NAME,
     M_EQUAL,
     N_EXACT,
     N_OTHER,
+    N_PINYIN,
     Levels,
     compare,
     names_agree,
@@ -138,6 +144,12 @@ def corroborated(levels: Levels) -> bool:
     return name < N_OTHER or birth in (B_EXACT, B_CLOSE) or document == D_EQUAL
 
 
+def may_merge(levels: Levels) -> bool:
+    """The decision rule short of the family-name check of a pinyin match."""
+    return (levels[I_DOCUMENT] == D_EQUAL and levels[I_NAME] in (N_EXACT, N_PINYIN)
+            and levels[I_BIRTH] != B_OTHER)
+
+
 class MatchModel:
     """Scores pairs with one set of parameters and, optionally, name frequencies."""
 
@@ -176,7 +188,7 @@ class MatchModel:
         contributions, capped = self._contributions(levels)
         contributions[I_NAME], adjusted = self.name_weight(
             levels[I_NAME], a.name.family + a.name.given)
-        auto = levels[I_DOCUMENT] == D_EQUAL and names_agree(a.name, b.name, levels[I_NAME])
+        auto = may_merge(levels) and names_agree(a.name, b.name, levels[I_NAME])
         return Match(weight=self.prior_weight + math.fsum(contributions), auto_merge=auto,
                      levels=levels, contributions=tuple(contributions),
                      prior_weight=self.prior_weight, frequency_adjusted=adjusted,
