@@ -46,6 +46,17 @@ class Record:
     mobile: str | None = None
 
 
+#: Dates that systems put in when they had no birth date: 1900-01-01 is the first day
+#: GB 11643-1999 numbers can carry and the usual filler of library imports. Matching
+#: treats them as missing, so two readers are not "born the same day" by filler.
+PLACEHOLDER_BIRTH_DATES = frozenset({dt.date(1900, 1, 1)})
+
+
+def matching_birth_date(birth_date: dt.date | None) -> dt.date | None:
+    """The birth date as the match model compares it (a placeholder is no date)."""
+    return None if birth_date in PLACEHOLDER_BIRTH_DATES else birth_date
+
+
 def _compact(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     return "".join(ch for ch in text if ch.isalnum()).casefold()

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ..context import Context
 from ..models import IdentityDocument, KeyKind, MatchKey, Reader, Status
+from ..pii import KeyedHasher
 from .features import MatchName, match_name
 
 #: The hash purpose of each key kind; documents and mobiles reuse the purposes of
@@ -30,14 +31,20 @@ PURPOSE = {
 def name_keys(ctx: Context, name: MatchName, birth_date: dt.date | None) -> Iterator[
     tuple[KeyKind, str]
 ]:
+    return name_key_digests(ctx.hasher, name, birth_date)
+
+
+def name_key_digests(hasher: KeyedHasher, name: MatchName, birth_date: dt.date | None
+                     ) -> Iterator[tuple[KeyKind, str]]:
+    """The name keys under a bare hasher (for tools that have no Context)."""
     if birth_date is None:
         return
     born = birth_date.isoformat()
     if name.pinyin:
-        yield KeyKind.PINYIN_BIRTH, ctx.hasher.digest(
+        yield KeyKind.PINYIN_BIRTH, hasher.digest(
             PURPOSE[KeyKind.PINYIN_BIRTH], " ".join(name.pinyin) + "\x00" + born)
     if name.family:
-        yield KeyKind.SURNAME_BIRTH, ctx.hasher.digest(
+        yield KeyKind.SURNAME_BIRTH, hasher.digest(
             PURPOSE[KeyKind.SURNAME_BIRTH], name.family + "\x00" + born)
 
 

@@ -1,0 +1,128 @@
+"""Benchmark of duplicate detection: quality against ground truth, time and memory.
+
+Not a test. For each ``--readers N`` it generates a synthetic population with known
+duplicates (bench/population.py), does the registration-time work (keyed hashes,
+blocking keys), then runs the scan in a fresh process and scores the pairs it
+proposes (bench/duplicates_eval.py explains how pairs and transitive merges are
+counted). The scan's wall time and peak resident memory are the fresh process's:
+building match records from stored rows, streaming the keys, estimating the model,
+scoring. Generation and hashing are registration's work and are timed apart.
+
+``--mode memory`` (the default) runs the engine on the rows as the scan would load
+them; ``--mode db`` loads them into a fresh PostgreSQL database with COPY and runs
+the database scan (``idp.duplicates.scan.run_scan``)::
+
+    source .ci/env && python -m bench.duplicates --readers 10000 --readers 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from bench import duplicates_eval as evaluation
+from bench.duplicates_prep import prepare, write
+from bench.population import PopulationGenerator, Registration
+from idp.pii import KeyedHasher
+
+#: A benchmark key, never a deployment's: the hashes only need to be consistent.
+BENCH_HASH_KEY = bytes(range(32))
+DEFAULT_THRESHOLD = 4.0
+DEFAULT_MAX_BLOCK = 100
+
+
+def cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def scan_in_memory(registrations: list[Registration], seed: int, *, max_block: int,
+                   threshold: float) -> tuple[dict[str, Any], float]:
+    started = time.perf_counter()
+    rows, keys = prepare(registrations, KeyedHasher(BENCH_HASH_KEY), seed)
+    with tempfile.TemporaryDirectory(prefix="dup-bench-") as workdir:
+        prepared, result = Path(workdir) / "prepared.pickle", Path(workdir) / "result.pickle"
+        write(prepared, rows, keys)
+        prepare_seconds = time.perf_counter() - started
+        del rows, keys
+        subprocess.run([sys.executable, "-m", "bench.duplicates_scan", str(prepared),
+                        str(result), "--max-block", str(max_block),
+                        "--threshold", str(threshold)], check=True, stdout=subprocess.DEVNULL)
+        with result.open("rb") as source:
+            outcome: dict[str, Any] = pickle.load(source)
+    return outcome, prepare_seconds
+
+
+def report(n: int, registrations: list[Registration], outcome: dict[str, Any],
+           timings: dict[str, float], verbose: bool) -> None:
+    person = [r.person for r in registrations]
+    auto = [(a, b) for a, b, is_auto, _ in outcome["pairs"] if is_auto]
+    review = [(a, b) for a, b, is_auto, _ in outcome["pairs"] if not is_auto]
+    s = evaluation.score(person, auto, review)
+    counts = outcome["counts"]
+    print(f"readers {n:,}: {s.true_pairs:,} true pairs, "
+          f"{counts['candidate_pairs']:,} candidate pairs from {counts['keys']:,} keys")
+    print(f"  generate {timings['generate']:.1f} s, hash and key {timings['prepare']:.1f} s "
+          "(registration's work, not the scan's)")
+    print(f"  scan: {outcome['load_seconds'] + outcome['engine_seconds']:.1f} s wall "
+          f"(match records {outcome['load_seconds']:.1f} s, engine "
+          f"{outcome['engine_seconds']:.1f} s), peak RSS {outcome['peak_rss_mib']:,.0f} MiB")
+    print(f"  auto-merge: {s.auto_pairs:,} pairs, precision {s.auto_precision:.4f} "
+          f"(direct pairs {s.auto_precision_direct:.4f}), recall {s.auto_recall:.4f}")
+    print(f"  auto + review: recall {s.total_recall:.4f}, proposals precision "
+          f"{s.proposed_precision:.4f}; review queue {s.review_pairs:,} pairs "
+          f"= {s.review_per_10k:.0f} per 10,000 readers")
+    skipped = Counter(kind for kind, _ in outcome["skipped"])
+    largest = max((size for _, size in outcome["skipped"]), default=0)
+    print(f"  skipped blocks: {dict(skipped) or 'none'} (largest {largest}); "
+          f"{counts['uncorroborated']:,} pairs shared only a mobile")
+    if verbose:
+        found = auto + review
+        missed = evaluation.missed_by_variant(person, [r.variant for r in registrations], found)
+        print(f"  missed true pairs by variant: {dict(missed.most_common(12))}")
+        print(f"  parameters: {outcome['parameters']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--readers", type=int, action="append",
+                        help="population size (repeatable; default 10,000 and 100,000)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--mode", choices=("memory", "db"), default="memory")
+    parser.add_argument("--max-block", type=int, default=DEFAULT_MAX_BLOCK)
+    parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
+                        help="review threshold, as a match weight (log2 odds)")
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args()
+    print(f"machine: {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"mode {args.mode}, max block {args.max_block}, review threshold {args.threshold}")
+    for n in args.readers or [10_000, 100_000]:
+        started = time.perf_counter()
+        registrations = list(PopulationGenerator(args.seed).registrations(n))
+        timings = {"generate": time.perf_counter() - started}
+        if args.mode == "db":
+            from bench.duplicates_db import scan_in_database
+
+            outcome, timings["prepare"] = scan_in_database(registrations, args.seed,
+                                                           max_block=args.max_block,
+                                                           threshold=args.threshold)
+        else:
+            outcome, timings["prepare"] = scan_in_memory(registrations, args.seed,
+                                                         max_block=args.max_block,
+                                                         threshold=args.threshold)
+        report(n, registrations, outcome, timings, args.verbose)
+
+
+if __name__ == "__main__":
+    main()
