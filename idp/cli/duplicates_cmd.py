@@ -68,7 +68,8 @@ def list_command(state: str, reader_ref: str | None, auto_only: bool, limit: int
     ctx = context()
     with ctx.transaction() as session:
         reader = find_reader(session, reader_ref).id if reader_ref else None
-        rows, after = [], None
+        rows: list[dict[str, object]] = []
+        after: tuple[float, int] | None = None
         while len(rows) < limit:
             page = queue.list_pairs(session, state=None if state == "all" else PairState(state),
                                     reader=reader, auto_only=auto_only, after=after,
@@ -102,9 +103,8 @@ def show(pair_id: int, as_json: bool) -> None:
                              enumerate(readers)}} for name in fields],
          ("field", *(f"reader {i + 1}" for i in range(len(readers)))), as_json=False)
     click.echo("")
-    comparisons = explanation.get("comparisons", explanation)
-    emit([{"comparison": name, **(value if isinstance(value, dict) else {"value": value})}
-          for name, value in comparisons.items()],
+    emit([{"comparison": name, **(value if isinstance(value, dict) else {"weight": value})}
+          for name, value in explanation.items()],
          ("comparison", "level", "weight"), as_json=False)
 
 

@@ -33,12 +33,14 @@ from .comparisons import (
 from .estimate import SESSIONS, estimate_from_patterns
 from .features import Record
 from .model import Match, MatchModel, NameFrequencies, corroborated, may_merge
-from .parameters import Parameters
+from .parameters import DEFAULT_PARAMETERS, Parameters
 
 #: Key kind -> (blocking space, bit in a pair's "found by" mask).
 KIND_SPACES = {"doc": "doc", "doc_claim": "doc", "mobile": "mobile", "py_birth": "py_birth",
                "sn_birth": "sn_birth"}
 SPACES = ("doc", "mobile", "py_birth", "sn_birth")
+#: Fewer records than this: default parameters, no name frequencies.
+MIN_RECORDS_TO_ESTIMATE = 1000
 _BIT = {space: 1 << n for n, space in enumerate(SPACES)}
 _KINDS_OF_MASK = [tuple(s for s in SPACES if mask & _BIT[s]) for mask in range(1 << len(SPACES))]
 
@@ -133,13 +135,15 @@ def _candidates(blocks: dict[str, list[list[int]]], n: int,
 
 def find_pairs(records: Sequence[Record], keys: Iterable[tuple[str, str, int]],
                parameters: Parameters | None, *, max_block: int,
-               review_threshold: float) -> EngineResult:
+               review_threshold: float, name_frequencies: bool = True) -> EngineResult:
     """Scored candidate pairs of ``records``.
 
     ``keys`` are ``(kind, digest, index into records)``. With ``parameters`` None they
     are estimated from these records and their candidate pairs. A pair is kept when
     it may be merged automatically, or when its weight is at least
-    ``review_threshold`` and something besides a mobile agrees.
+    ``review_threshold`` and something besides a mobile agrees. Without
+    ``name_frequencies`` (a handful of records, as in an online check, tell nothing
+    about how common a name is) names weigh by level only.
     """
     if max_block < 2:
         raise ValueError("max_block must be at least 2")
@@ -160,9 +164,13 @@ def find_pairs(records: Sequence[Record], keys: Iterable[tuple[str, str, int]],
                 sessions[name][code] += 1
 
     frequencies = NameFrequencies.of(records)
+    # A few hundred readers (a new installation, a small library's scan) tell too
+    # little about value frequencies: the documented defaults serve instead.
+    enough = n >= MIN_RECORDS_TO_ESTIMATE
     if parameters is None:
-        parameters = estimate_from_patterns(records, sessions, frequencies)
-    model = MatchModel(parameters, frequencies)
+        parameters = (estimate_from_patterns(records, sessions, frequencies) if enough
+                      else DEFAULT_PARAMETERS)
+    model = MatchModel(parameters, frequencies if name_frequencies and enough else None)
     result, uncorroborated = _keep(records, pairs, codes, model, review_threshold)
     counts = EngineCounts(records=n, keys=key_count, blocks=compared,
                           skipped_blocks=len(skipped), candidate_pairs=len(pairs),

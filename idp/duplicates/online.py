@@ -21,7 +21,7 @@ from . import queue
 from .engine import find_pairs
 from .features import Record
 from .keys import refresh_keys
-from .model import Parameters
+from .parameters import DEFAULT_PARAMETERS, Parameters
 from .scan import configured_parameters, latest_parameters, records_of
 
 _PARAMETERS_TTL = dt.timedelta(seconds=60)
@@ -34,7 +34,7 @@ def parameters_for(session: Session, ctx: Context) -> Parameters:
     cached = _cache.get(id(ctx))
     if cached is not None and now - cached[0] < _PARAMETERS_TTL:
         return cached[1]
-    parameters = configured_parameters(ctx) or latest_parameters(session) or Parameters()
+    parameters = configured_parameters(ctx) or latest_parameters(session) or DEFAULT_PARAMETERS
     _cache[id(ctx)] = (now, parameters)
     return parameters
 
@@ -70,11 +70,13 @@ def check_ids(session: Session, ctx: Context, reader_ids: Sequence[str], *, sour
     records: list[Record] = list(records_of(session, {reader_id for _, _, reader_id in rows}))
     index = {record.reader_id: i for i, record in enumerate(records)}
     keys = [(kind, digest, index[rid]) for kind, digest, rid in rows if rid in index]
+    # The few records here say nothing about how common a name is: no frequencies.
     result = find_pairs(records, keys, parameters_for(session, ctx),
-                        max_block=settings.max_block, review_threshold=settings.review_threshold)
+                        max_block=settings.max_block, review_threshold=settings.review_threshold,
+                        name_frequencies=False)
     found = []
     for pair in result.pairs:
-        left, right = records[pair.left].reader_id, records[pair.right].reader_id
+        left, right = records[pair.first].reader_id, records[pair.second].reader_id
         if left in new_ids or right in new_ids:
             found.append(queue.Candidate.of(left, right, pair.match.weight,
                                             pair.match.auto_merge, pair.match.explanation))

@@ -27,7 +27,7 @@ from ..services.audit import record as audit_record
 from . import queue
 from .engine import find_pairs
 from .features import Record, match_name
-from .model import Parameters
+from .parameters import Parameters
 
 #: Called with (stage, done, total); total is None when unknown.
 Progress = Callable[[str, int, int | None], None]
@@ -155,10 +155,10 @@ def run_scan(ctx: Context, *, library: str | None = None, new_only: bool = False
     result = find_pairs(records, keys, parameters, max_block=settings.max_block,
                         review_threshold=settings.review_threshold)
     report.readers, report.blocks = len(records), len(blocks)
-    report.compared = result.compared
-    report.skipped_blocks = [{"kind": kind, "size": size} for kind, size in result.skipped]
+    report.compared = result.counts.candidate_pairs
+    report.skipped_blocks = [{"kind": b.kind, "size": b.size} for b in result.skipped]
     report.parameters = result.parameters.to_json()
-    candidates = [queue.Candidate.of(records[p.left].reader_id, records[p.right].reader_id,
+    candidates = [queue.Candidate.of(records[p.first].reader_id, records[p.second].reader_id,
                                      p.match.weight, p.match.auto_merge, p.match.explanation)
                   for p in result.pairs]
     report.found = len(candidates)
