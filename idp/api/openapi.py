@@ -34,6 +34,8 @@ class ReaderOut(BaseModel):
     assurance: str
     home_library: str
     guardian_id: str | None
+    #: Set on a tombstone: the reader it was merged into (its ids resolve there).
+    merged_into: str | None = None
     mobile: str | None
     mobile_verified: bool
     documents: list[DocumentOut]

@@ -71,10 +71,11 @@ def add(set_password: bool, password_stdin: bool, as_json: bool, **fields: Any) 
 @json_option
 @domain_errors
 def show(ref: str, as_json: bool) -> None:
-    """Show the reader with id or card number REF."""
+    """Show the reader with id or card number REF (a merged one as it was left)."""
     ctx = context()
     with ctx.transaction() as session:
-        emit_record(readers.reader_view(find_reader(session, ref), ctx), as_json=as_json)
+        emit_record(readers.reader_view(find_reader(session, ref, follow=False), ctx),
+                    as_json=as_json)
 
 
 @command.command("list")
