@@ -17,4 +17,4 @@ def _authenticate() -> None:
         authenticate_request()
 
 
-from . import libraries, openapi, readers  # noqa: E402,F401  (routes register on import)
+from . import libraries, merges, openapi, readers  # noqa: E402,F401  (routes register on import)

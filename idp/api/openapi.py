@@ -13,6 +13,7 @@ from pydantic.json_schema import models_json_schema
 from .. import schemas
 from ..cardsvc.openapi_ops import CARD_MODELS, CARD_OPERATIONS
 from . import api
+from .merge_ops import MERGE_MODELS, MERGE_OPERATIONS
 
 
 class DocumentOut(BaseModel):
@@ -96,7 +97,7 @@ MODELS: list[type[BaseModel]] = [
     schemas.RegistrationIn, schemas.ReaderUpdateIn, schemas.StatusChangeIn,
     schemas.DocumentVerificationIn, schemas.MobileCodeIn, schemas.LibraryIn,
     ReaderOut, ReaderList, LibraryOut, LibraryList, AuditList, CodeSent, Problem,
-    *CARD_MODELS,
+    *CARD_MODELS, *MERGE_MODELS,
 ]
 
 REF = "#/components/schemas/{model}"
@@ -136,6 +137,7 @@ OPERATIONS: list[tuple[str, str, str, str | None, int, str, list[dict[str, Any]]
     ("get", "/api/libraries/{code}", "Show a member library", None, 200, "LibraryOut",
      [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}]),
     *CARD_OPERATIONS,
+    *MERGE_OPERATIONS,
 ]
 
 ERRORS = {

@@ -191,6 +191,16 @@ def _tombstone(other: Reader, survivor: Reader, now: dt.datetime) -> None:
     other.updated_at = now
 
 
+def list_merges(session: Session, reader_id: str | None = None, *,
+                limit: int = 50) -> list[ReaderMerge]:
+    """Newest first; with ``reader_id``, the merges it took part in either way."""
+    query = select(ReaderMerge).order_by(ReaderMerge.id.desc()).limit(limit)
+    if reader_id is not None:
+        query = query.where((ReaderMerge.survivor_id == reader_id)
+                            | (ReaderMerge.other_id == reader_id))
+    return list(session.scalars(query))
+
+
 def merge_view(record: ReaderMerge) -> dict[str, Any]:
     """A merge as staff see it (the snapshot stays inside: it holds ciphertexts)."""
     return {
