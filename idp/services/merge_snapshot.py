@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import MatchKey, Reader
+from ..pii import PiiCipher
 
 FORMAT = 1
 
@@ -45,6 +46,8 @@ OTHER_COLUMNS: tuple[str, ...] = (
     *(column for columns in COLUMNS.values() for column in columns), "status", "updated_at")
 #: Columns holding ciphertexts, with their encryption context.
 CIPHERTEXTS = {"mobile_enc": "mobile"}
+#: The parts of a snapshot that hold reader columns.
+SECTIONS = ("other", "survivor", "survivor_after")
 
 _DATES = frozenset({"birth_date", "expires_on"})
 _MOMENTS = frozenset({"mobile_verified_at", "updated_at"})
@@ -89,3 +92,22 @@ def keys_of(session: Session, reader_id: str) -> list[list[str]]:
 
 def taken_columns(attributes: list[str]) -> tuple[str, ...]:
     return tuple(column for attribute in attributes for column in COLUMNS[attribute])
+
+
+def reencrypted(snapshot: dict[str, Any], cipher: PiiCipher) -> dict[str, Any] | None:
+    """The snapshot with every ciphertext under the cipher's current key, or None
+    when all of them already are."""
+    changed = False
+    copy = dict(snapshot)
+    for section in SECTIONS:
+        values = copy.get(section)
+        if not isinstance(values, dict):
+            continue
+        for column, context in CIPHERTEXTS.items():
+            stored = values.get(column)
+            if isinstance(stored, str) and cipher.needs_rotation(stored):
+                values = {**values, column: cipher.encrypt(
+                    cipher.decrypt(stored, context=context), context=context)}
+                changed = True
+        copy[section] = values
+    return copy if changed else None
