@@ -19,6 +19,14 @@ from idp.services.actor import Actor
 from idp.services.library_adapters import set_adapter
 from idp.synthetic import IdentityGenerator
 from tests.idp.adapters.conftest import MAPPING, MEMORY_TABLE, city, store  # noqa: F401
+from tests.idp.cards.conftest import card_keys  # noqa: F401  (fixture)
+from tests.idp.oidc.conftest import (  # noqa: F401  (fixtures)
+    browser,
+    make_client,
+    reader,
+    signed_in,
+    signing_keys,
+)
 
 from ..conftest import Clock
 from ..conftest import registration as registration_body
