@@ -13,6 +13,7 @@ from adapters.memory import MemoryPatronStore
 from adapters.values import PatronMatch
 from idp.context import Context
 from idp.models import LinkState, OutboxItem, Reader, ReaderLink
+from idp.relay.reconcile import reconcile
 from idp.relay.run import run_once
 from idp.services import libraries, links, provisioning
 from idp.services.actor import Actor, Role
@@ -112,6 +113,9 @@ def test_a_link_only_the_other_had_moves_and_delivers(ctx, city, store, twins: T
     # Province-owned fields follow the survivor; the back-link to the old id stays.
     assert patron.surname == twins.person.family_name and patron.reader_id == twins.other
     assert store.find(PatronMatch(reader_id=twins.survivor)) is None
+    with ctx.transaction() as session:  # that back-link is no drift
+        assert reconcile(session, ctx, libraries.get_library(session, "CITY"), repair=False,
+                         actor=Actor.cli()) == []
 
 
 def test_the_survivor_takes_the_others_patron_when_its_own_link_has_none(ctx, city, store,
