@@ -14,6 +14,7 @@ from .. import schemas
 from ..cardsvc.openapi_ops import CARD_MODELS, CARD_OPERATIONS
 from ..duplicates.openapi_ops import DUPLICATE_MODELS, DUPLICATE_OPERATIONS
 from . import api
+from .merge_ops import MERGE_MODELS, MERGE_OPERATIONS
 
 
 class DocumentOut(BaseModel):
@@ -35,6 +36,8 @@ class ReaderOut(BaseModel):
     assurance: str
     home_library: str
     guardian_id: str | None
+    #: Set on a tombstone: the reader it was merged into (its ids resolve there).
+    merged_into: str | None = None
     mobile: str | None
     mobile_verified: bool
     documents: list[DocumentOut]
@@ -95,7 +98,7 @@ MODELS: list[type[BaseModel]] = [
     schemas.RegistrationIn, schemas.ReaderUpdateIn, schemas.StatusChangeIn,
     schemas.DocumentVerificationIn, schemas.MobileCodeIn, schemas.LibraryIn,
     ReaderOut, ReaderList, LibraryOut, LibraryList, AuditList, CodeSent, Problem,
-    *CARD_MODELS, *DUPLICATE_MODELS,
+    *CARD_MODELS, *DUPLICATE_MODELS, *MERGE_MODELS,
 ]
 
 REF = "#/components/schemas/{model}"
@@ -136,6 +139,7 @@ OPERATIONS: list[tuple[str, str, str, str | None, int, str, list[dict[str, Any]]
      [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}]),
     *CARD_OPERATIONS,
     *DUPLICATE_OPERATIONS,
+    *MERGE_OPERATIONS,
 ]
 
 ERRORS = {

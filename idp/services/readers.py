@@ -189,6 +189,7 @@ def reader_view(reader: Reader, ctx: Context) -> dict[str, Any]:
         "assurance": reader.assurance,
         "home_library": reader.home_library.code,
         "guardian_id": reader.guardian_id,
+        "merged_into": reader.merged_into,
         "mobile": mask_mobile(mobile) if mobile else None,
         "mobile_verified": reader.mobile_verified_at is not None,
         "documents": [
