@@ -1,4 +1,4 @@
-"""``readerpass duplicates scan|list|show|dismiss|rekey``."""
+"""``readerpass duplicates scan|list|show|dismiss|merge-auto|rekey``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import click
 from sqlalchemy import select
 
 from ..duplicates import queue
+from ..duplicates.automerge import apply_auto_merges
 from ..duplicates.keys import rebuild_keys
 from ..duplicates.scan import run_scan
 from ..duplicates.views import pair_detail, pair_row
@@ -125,6 +126,23 @@ def dismiss(pair_id: int, reason: str | None) -> None:
         pair = queue.dismiss(session, queue.get_pair(session, pair_id), actor=Actor.cli(),
                              reason=reason, now=ctx.now())
         click.echo(f"pair {pair.id} dismissed")
+
+
+@command.command("merge-auto")
+@click.option("--limit", type=click.IntRange(1), help="At most this many merges.")
+@domain_errors
+def merge_auto(limit: int | None) -> None:
+    """Merge the open pairs the rule allows without review (same resident ID, same name).
+
+    Each is an ordinary merge: planned, recorded and undoable with `readers unmerge`.
+    """
+    ctx = context()
+    report = apply_auto_merges(ctx, actor=Actor.cli(), limit=limit)
+    for pair_id, why in report.left_open:
+        click.echo(f"pair {pair_id} left for review: {why}", err=True)
+    click.echo(f"merged {len(report.merged):,} pairs"
+               + (f" (merge ids {', '.join(map(str, report.merged))})"
+                  if 0 < len(report.merged) <= 20 else ""))
 
 
 @command.command("rekey")

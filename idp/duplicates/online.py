@@ -21,6 +21,7 @@ from . import queue
 from .engine import find_pairs
 from .features import Record
 from .keys import refresh_keys
+from .model import MatchModel
 from .parameters import DEFAULT_PARAMETERS, Parameters
 from .scan import configured_parameters, latest_parameters, records_of
 
@@ -87,3 +88,12 @@ def check_ids(session: Session, ctx: Context, reader_ids: Sequence[str], *, sour
         except IntegrityError:
             pass  # a concurrent check or scan queued the same pair first
     return found
+
+
+def score_pair(session: Session, ctx: Context, first: str, second: str) -> queue.Candidate:
+    """The model's verdict on two given readers (a pair staff propose), key or no key."""
+    records = {record.reader_id: record for record in records_of(session, {first, second})}
+    if first not in records or second not in records:
+        return queue.Candidate.of(first, second, 0.0, False, {"unscored": "a merged reader"})
+    match = MatchModel(parameters_for(session, ctx)).match(records[first], records[second])
+    return queue.Candidate.of(first, second, match.weight, match.auto_merge, match.explanation)

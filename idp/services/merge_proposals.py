@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..context import Context
+from ..duplicates.online import score_pair
 from ..errors import Conflict
 from ..models import DuplicatePair, PairState
 from . import audit
@@ -20,7 +21,7 @@ from .merge_plan import facts
 from .merge_roles import require_reach
 from .merge_rules import check_mergeable
 
-#: A pair a person proposed has not been scored; the review queue tells it by its source.
+#: The review queue tells a pair a person proposed by its source.
 SOURCE = "staff"
 
 
@@ -36,8 +37,11 @@ def propose_merge(session: Session, ctx: Context, first_ref: str, second_ref: st
     pair = session.scalar(select(DuplicatePair).where(
         DuplicatePair.reader_a == low, DuplicatePair.reader_b == high).with_for_update())
     if pair is None:
-        pair = DuplicatePair(reader_a=low, reader_b=high, score=0.0, auto_merge=False,
-                             explanation={}, source=SOURCE, state=PairState.OPEN.value,
+        # Scored like any candidate, so the queue ranks it with the others.
+        verdict = score_pair(session, ctx, low, high)
+        pair = DuplicatePair(reader_a=low, reader_b=high, score=verdict.score,
+                             auto_merge=verdict.auto_merge, explanation=verdict.explanation,
+                             source=SOURCE, state=PairState.OPEN.value,
                              created_at=now, updated_at=now)
         session.add(pair)
     elif pair.state != PairState.OPEN:
