@@ -240,6 +240,10 @@ class CardsSettings(_Section):
     delta_history_seconds: int = Field(default=2 * 86400, ge=3600, le=90 * 86400)
     #: The online verification endpoint re-reads the lists at most this often.
     online_refresh_seconds: int = Field(default=2, ge=0, le=300)
+    #: Each worker keeps a verified gate token this long (never past its expiry), so a
+    #: revocation or client removal made elsewhere reaches the online endpoint within
+    #: it; 0 checks the token on every request.
+    gate_token_cache_seconds: int = Field(default=30, ge=0, le=30)
     #: Online verifications per gate client per minute (rate limit).
     verifications_per_minute: int = Field(default=20000, ge=1, le=10_000_000)
     #: Card sharing: the same card at two libraries within this many minutes.
