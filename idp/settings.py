@@ -197,6 +197,9 @@ class OidcSettings(_Section):
     session_seconds: int = Field(default=8 * 3600, ge=300, le=30 * 86400)
     device_code_seconds: int = Field(default=600, ge=60, le=3600)
     device_poll_interval: int = Field(default=5, ge=1, le=60)
+    #: ``readerpass oidc purge`` deletes device codes this long after they expired or
+    #: were used.
+    device_code_retention_hours: int = Field(default=24, ge=1, le=90 * 24)
     #: How long relying parties may cache the JWKS; a next key must have been
     #: published at least this long before it may start signing.
     jwks_max_age_seconds: int = Field(default=3600, ge=0, le=7 * 86400)
