@@ -41,9 +41,10 @@ from cards.status_documents import (
     sign_status_delta,
     sign_status_list,
     snapshot,
+    status_etag,
 )
 from cards.status_list import StatusChanges, StatusList, StatusListError, diff
-from cards.sync import fetch_configuration, http_get, sync_bundle
+from cards.sync import NotModified, Synced, fetch_configuration, http_get, sync_bundle
 from cards.token import (
     FORMAT_VERSION,
     TEXT_LENGTH,
@@ -74,6 +75,7 @@ __all__ = [
     "IssuedToken",
     "MalformedToken",
     "MemoryReplayCache",
+    "NotModified",
     "PinnedAnchors",
     "QRCapacityError",
     "ReaderCardConfiguration",
@@ -86,6 +88,7 @@ __all__ = [
     "StatusList",
     "StatusListError",
     "SyncError",
+    "Synced",
     "Token",
     "TokenFieldError",
     "TokenSigner",
@@ -119,6 +122,7 @@ __all__ = [
     "sign_token",
     "sign_trust_list",
     "snapshot",
+    "status_etag",
     "sync_bundle",
     "verify",
 ]

@@ -48,13 +48,16 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def save_bundle(directory: Path, bundle: GateBundle) -> None:
+def save_bundle(directory: Path, bundle: GateBundle, *, status_changed: bool = True) -> None:
     """Store a verified bundle; the status list goes first so a crash never pairs a new
-    trust list with an old status list the service already superseded."""
+    trust list with an old status list the service already superseded. With
+    ``status_changed=False`` the stored status list is the one in ``bundle`` already
+    and is left as it is."""
     if not bundle.trust_list.signed:
         raise BundleError("only a verified trust list can be stored", path=str(directory))
     directory.mkdir(parents=True, exist_ok=True)
-    _write_atomically(directory / STATUS_LIST_FILE, snapshot(bundle.status_list))
+    if status_changed or not (directory / STATUS_LIST_FILE).exists():
+        _write_atomically(directory / STATUS_LIST_FILE, snapshot(bundle.status_list))
     _write_atomically(directory / TRUST_LIST_FILE, bundle.trust_list.signed.encode("ascii"))
     _write_atomically(directory / CONFIGURATION_FILE, bundle.configuration.to_bytes())
 

@@ -12,6 +12,10 @@ ways: the base must be the exact list we hold, the result must be the exact list
 service holds. Like the Token Status List draft (§8 "iat", §11.5 caching), freshness
 comes from ``iat``; the service re-signs at least once per gate maximum age.
 
+Every status-list document also has an HTTP entity tag naming the list it yields
+(:func:`status_etag`), so a gate can ask "anything newer than what I hold?" and get a
+304 without a body (FORMAT.md §7 "No change").
+
 A gate snapshot is the container of the newest statement it verified (full or delta)
 with zlib(bits) of its current list; both commit to ``bits_sha256``, so the snapshot
 re-verifies against the anchor on every load.
@@ -56,6 +60,14 @@ def _claims(status: StatusList, issuer: str, body: bytes) -> dict[str, object]:
         "bits_sha256": b64url_encode(status.digest),
         "body_sha256": _sha256(body),
     }
+
+
+def status_etag(status: StatusList) -> str:
+    """The weak entity tag (RFC 9110 §8.8.3) of every document that yields ``status``:
+    ``W/"<version>.<bits_sha256>"``. Weak, because two signatures of one version differ
+    in bytes (ECDSA is randomised) but not in meaning; the digest keeps two different
+    lists that happen to share a version number (a rebuilt service) apart."""
+    return f'W/"{status.version}.{b64url_encode(status.digest)}"'
 
 
 def sign_status_list(status: StatusList, anchor: AnchorKey, issuer: str) -> bytes:

@@ -2,7 +2,10 @@
 
 Uses urllib only, so a gate needs no extra HTTP client. The status list is fetched as a
 delta when the gate already holds a list and the service can produce one; any delta
-problem falls back to the full list. Versions never go backwards: a replayed older
+problem falls back to the full list. The delta request carries the held list's entity
+tag, so a gate that is already current gets a bodiless 304 (FORMAT.md §7 "No change").
+A 304 is not signed and never makes data fresher: the gate keeps the statement it
+holds, whose signed ``iat`` keeps ageing. Versions never go backwards: a replayed older
 trust list or status list from a compromised mirror is refused (rollback protection,
 as TUF does for its metadata).
 """
@@ -11,21 +14,33 @@ from __future__ import annotations
 
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, Protocol
 from urllib.parse import urlencode, urlsplit
 
 from cards.bundle import GateBundle, save_bundle
 from cards.configuration import WELL_KNOWN_PATH, ReaderCardConfiguration
 from cards.errors import CardError, SyncError
 from cards.keys import PinnedAnchors
-from cards.status_documents import apply_status_delta, load_status_list
+from cards.status_documents import apply_status_delta, load_status_list, status_etag
 from cards.status_list import StatusList
 from cards.trust_list import load_trust_list
 
-Fetch = Callable[[str], bytes]
 MAX_DOWNLOAD_BYTES = 64 * 1024 * 1024
 DEFAULT_TIMEOUT = 15.0
+
+
+#: How the status list was brought up to date: downloaded whole, patched with a delta,
+#: or confirmed current by a 304.
+StatusDownload = Literal["full", "delta", "unchanged"]
+
+
+class Fetch(Protocol):
+    """GET a URL and return its body; with ``if_none_match``, raise
+    :class:`NotModified` when the service answers 304 to that entity tag."""
+
+    def __call__(self, url: str, *, if_none_match: str | None = None) -> bytes: ...
 
 
 class DeltaUnavailable(SyncError):
@@ -34,16 +49,40 @@ class DeltaUnavailable(SyncError):
     code = "delta_unavailable"
 
 
-def http_get(url: str, timeout: float = DEFAULT_TIMEOUT) -> bytes:
+class NotModified(SyncError):
+    """HTTP 304 to a conditional request: nothing newer than the entity tag sent."""
+
+    code = "not_modified"
+
+
+@dataclass(frozen=True)
+class Synced:
+    """The stored bundle and how its status list was obtained."""
+
+    bundle: GateBundle
+    status_download: StatusDownload
+
+
+def http_get(
+    url: str, timeout: float = DEFAULT_TIMEOUT, *, if_none_match: str | None = None
+) -> bytes:
     """GET ``url`` (http or https only) and return the body, at most MAX_DOWNLOAD_BYTES."""
     if urlsplit(url).scheme not in ("http", "https"):
         raise SyncError("only http and https URLs are fetched", url=url)
-    request = urllib.request.Request(url, headers={"User-Agent": "readerpass-gate"})
+    headers = {"User-Agent": "readerpass-gate"}
+    if if_none_match is not None:
+        headers["If-None-Match"] = if_none_match
+    request = urllib.request.Request(url, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             body: bytes = response.read(MAX_DOWNLOAD_BYTES + 1)
     except urllib.error.HTTPError as exc:
-        error_type = DeltaUnavailable if exc.code in (404, 410) else SyncError
+        if exc.code == 304 and if_none_match is not None:
+            error_type: type[SyncError] = NotModified
+        elif exc.code in (404, 410):
+            error_type = DeltaUnavailable
+        else:
+            error_type = SyncError
         exc.close()
         raise error_type(f"HTTP {exc.code} from {url}", url=url, status=exc.code) from exc
     except (urllib.error.URLError, OSError) as exc:
@@ -62,22 +101,39 @@ def fetch_configuration(issuer: str, fetch: Fetch = http_get) -> ReaderCardConfi
     return configuration
 
 
+def _still_current(
+    held: StatusList, configuration: ReaderCardConfiguration, now: int
+) -> bool:
+    """Whether a 304 for ``held`` is believable: the service re-signs its list long
+    before ``status_list_max_age_seconds`` (FORMAT.md §7), so it never answers "no
+    change" for a statement that old. One that does is a replayed or misconfigured
+    answer, and the gate downloads the full list instead of reporting success."""
+    age = now - held.issued_at
+    return -configuration.clock_skew_seconds <= age <= configuration.status_list_max_age_seconds
+
+
 def _fetch_status(
     configuration: ReaderCardConfiguration,
     anchors: PinnedAnchors,
     current: StatusList | None,
     fetch: Fetch,
-) -> StatusList:
+    now: int,
+) -> tuple[StatusList, StatusDownload]:
     if current is not None:
         separator = "&" if urlsplit(configuration.status_list_delta_uri).query else "?"
         url = (
             configuration.status_list_delta_uri + separator + urlencode({"since": current.version})
         )
         try:
-            return apply_status_delta(current, fetch(url), anchors)
+            blob = fetch(url, if_none_match=status_etag(current))
+            return apply_status_delta(current, blob, anchors), "delta"
+        except NotModified:
+            if _still_current(current, configuration, now):
+                return current, "unchanged"
         except CardError:
             pass  # fall back to the full list below; a bad full list still fails loudly
-    return load_status_list(fetch(configuration.status_list_uri), anchors)
+    # Unconditional: only a signed list may answer this one.
+    return load_status_list(fetch(configuration.status_list_uri), anchors), "full"
 
 
 def sync_bundle(
@@ -85,14 +141,17 @@ def sync_bundle(
     directory: Path,
     anchors: PinnedAnchors,
     *,
+    now: int,
     current: GateBundle | None = None,
     fetch: Fetch = http_get,
-) -> GateBundle:
+) -> Synced:
     """Download, verify and store a fresh bundle; return it.
 
-    ``current`` is the bundle the gate holds (if any): it enables delta download and
-    rollback protection. Raises :class:`SyncError` or the verification errors of the
-    documents; the stored bundle is only replaced once everything verified.
+    ``current`` is the bundle the gate holds (if any): it enables delta download, the
+    "no change" answer and rollback protection; ``now`` (the gate's clock, Unix
+    seconds) decides whether a "no change" answer is believable. Raises
+    :class:`SyncError` or the verification errors of the documents; the stored bundle
+    is only replaced once everything verified.
     """
     configuration = fetch_configuration(issuer, fetch)
     trust_text = fetch(configuration.trust_list_uri)
@@ -101,8 +160,8 @@ def sync_bundle(
     trust_list = load_trust_list(trust_text.decode("ascii"), anchors)
     if trust_list.issuer != configuration.issuer:
         raise SyncError("trust list names another issuer", url=configuration.trust_list_uri)
-    status_list = _fetch_status(
-        configuration, anchors, current.status_list if current else None, fetch
+    status_list, how = _fetch_status(
+        configuration, anchors, current.status_list if current else None, fetch, now
     )
     if current is not None:
         if trust_list.version < current.trust_list.version:
@@ -118,5 +177,5 @@ def sync_bundle(
                 url=configuration.status_list_uri,
             )
     bundle = GateBundle(configuration, trust_list, status_list)
-    save_bundle(directory, bundle)
-    return bundle
+    save_bundle(directory, bundle, status_changed=how != "unchanged")
+    return Synced(bundle, how)

@@ -197,6 +197,9 @@ class OidcSettings(_Section):
     session_seconds: int = Field(default=8 * 3600, ge=300, le=30 * 86400)
     device_code_seconds: int = Field(default=600, ge=60, le=3600)
     device_poll_interval: int = Field(default=5, ge=1, le=60)
+    #: ``readerpass oidc purge`` deletes device codes this long after they expired or
+    #: were used.
+    device_code_retention_hours: int = Field(default=24, ge=1, le=90 * 24)
     #: How long relying parties may cache the JWKS; a next key must have been
     #: published at least this long before it may start signing.
     jwks_max_age_seconds: int = Field(default=3600, ge=0, le=7 * 86400)
@@ -240,6 +243,10 @@ class CardsSettings(_Section):
     delta_history_seconds: int = Field(default=2 * 86400, ge=3600, le=90 * 86400)
     #: The online verification endpoint re-reads the lists at most this often.
     online_refresh_seconds: int = Field(default=2, ge=0, le=300)
+    #: Each worker keeps a verified gate token this long (never past its expiry), so a
+    #: revocation or client removal made elsewhere reaches the online endpoint within
+    #: it; 0 checks the token on every request.
+    gate_token_cache_seconds: int = Field(default=30, ge=0, le=30)
     #: Online verifications per gate client per minute (rate limit).
     verifications_per_minute: int = Field(default=20000, ge=1, le=10_000_000)
     #: Card sharing: the same card at two libraries within this many minutes.

@@ -13,10 +13,13 @@ from ..context import Context
 
 
 def init_app(app: Flask, ctx: Context) -> None:
+    from ..oidc.runtime import EXTENSION as OIDC
     from . import views_documents, views_gate, views_page, views_reader, views_staff
     from .runtime import EXTENSION, CardRuntime
 
-    app.extensions[EXTENSION] = CardRuntime(ctx)
+    runtime = app.extensions[EXTENSION] = CardRuntime(ctx)
+    # A revocation or a changed client committed here ends cached gate tokens at once.
+    app.extensions[OIDC].cache.on_client_change(runtime.gates.clear)
     csrf = app.extensions["csrf"]
     # Bearer tokens or no authentication at all: no cookies to forge, so no CSRF.
     for blueprint in (views_documents.bp, views_gate.bp, views_reader.bp, views_staff.bp):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from flask import request
@@ -12,7 +13,7 @@ from flask import request
 from ..api.problems import Unauthorized
 from ..app import db
 from ..errors import Forbidden
-from ..models import OAuthClient, Reader
+from ..models import Reader
 from ..oidc.endpoints import check_access_token
 from ..oidc.tokens import AccessToken
 from ..oidc.views_pages import current_principal
@@ -61,34 +62,62 @@ class Gate:
     client_id: str
     library_id: int
     library_code: str
-    valid_until: int
 
 
 class GateTokens:
-    """Verified gate tokens, kept for up to ``TTL`` seconds (or their expiry): the
-    online endpoint then costs no token database look-up. A revoked token or removed
-    client stops working within ``TTL`` seconds."""
+    """This worker's verified gate tokens, so that the online endpoint does not check
+    the token again on every scan (signature, then the database's verdict).
 
-    TTL = 30
-    MAX = 10_000
+    The window (README "Reader cards and gates"): an entry lives at most ``ttl``
+    seconds (``cards.gate_token_cache_seconds``, at most 30; 0 turns the cache off),
+    and never past its token's ``exp``. A commit in this worker that revokes an access
+    token or changes a client, library or signing key empties it at once (wired to the
+    OIDC cache's hooks in :func:`idp.cardsvc.init_app`); the same change made by
+    another process (the CLI, another worker) takes effect here within ``ttl``
+    seconds. At most ``max_entries`` tokens are kept; the oldest go first. Times are
+    the service clock's, in whole seconds.
+    """
 
-    def __init__(self) -> None:
+    def __init__(self, ttl: int, max_entries: int = 10_000):
+        self.ttl = ttl
+        self._max = max_entries
         self._lock = threading.Lock()
-        self._known: dict[bytes, Gate] = {}
+        self._known: OrderedDict[bytes, tuple[int, int, Gate]] = OrderedDict()
+        self.generation = 0
+
+    @staticmethod
+    def _key(token: str) -> bytes:
+        return hashlib.sha256(token.encode()).digest()
 
     def get(self, token: str, now: int) -> Gate | None:
-        key = hashlib.sha256(token.encode()).digest()
-        with self._lock:
-            gate = self._known.get(key)
-        return gate if gate is not None and now < gate.valid_until else None
+        found = self._known.get(self._key(token)) if self.ttl else None
+        if found is None:
+            return None
+        stored_at, until, gate = found
+        return gate if stored_at <= now < until else None  # a clock set back ends it too
 
-    def put(self, token: str, gate: Gate, now: int) -> None:
-        key = hashlib.sha256(token.encode()).digest()
+    def put(self, token: str, gate: Gate, *, expires_at: int, now: int,
+            generation: int) -> None:
+        """Keep ``gate`` for a token checked while the cache was at ``generation``
+        (a check that overlapped a revocation here is not kept)."""
+        if not self.ttl:
+            return
+        key = self._key(token)
         with self._lock:
-            if len(self._known) >= self.MAX:
-                self._known = {k: v for k, v in self._known.items() if now < v.valid_until}
-            if len(self._known) < self.MAX:
-                self._known[key] = gate
+            if generation != self.generation:
+                return
+            self._known.pop(key, None)
+            self._known[key] = (now, min(expires_at, now + self.ttl), gate)
+            while len(self._known) > self._max:
+                self._known.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.generation += 1
+            self._known = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._known)
 
 
 def current_gate(cache: GateTokens, now: int) -> Gate:
@@ -96,14 +125,14 @@ def current_gate(cache: GateTokens, now: int) -> Gate:
     value = _bearer()
     if value is not None and (known := cache.get(value, now)) is not None:
         return known
+    generation = cache.generation
     token = _token()
     if "reader_id" in token.extra or token.client_pk is None:
         raise Forbidden("a reader's token cannot act as a gate; use client_credentials",
                         code="not_a_gate")
-    client = db().get(OAuthClient, token.client_pk)
-    if client is None:
-        raise Unauthorized("the client no longer exists")
-    gate = Gate(client.client_id, client.library_id, client.library.code,
-                min(int(token.claims["exp"]), now + GateTokens.TTL))
-    cache.put(_bearer() or "", gate, now)
+    # The token check read the client and its library (not removed) in the same query.
+    gate = Gate(str(token.claims["client_id"]), int(token.extra["library_id"]),
+                str(token.extra["library_code"]))
+    cache.put(value or "", gate, expires_at=int(token.claims["exp"]), now=now,
+              generation=generation)
     return gate

@@ -103,13 +103,15 @@ class Documents:
             self._full = (current.version, current, body)
         return current, body
 
-    def status_list(self) -> bytes:
+    def status_list(self) -> tuple[StatusList, bytes]:
+        """The current list and its signed full download."""
         self.ensure_fresh()
         with self._ctx.transaction() as session:
-            return self._current(session)[1]
+            return self._current(session)
 
-    def status_delta(self, since: int) -> bytes | None:
-        """The delta from ``since`` to the current version; None if unavailable."""
+    def status_delta(self, since: int) -> tuple[StatusList, bytes | None]:
+        """The current list and the delta from ``since`` to it: None when that history
+        is gone or ``since`` is the current version (nothing to send)."""
         self.ensure_fresh()
         with self._ctx.transaction() as session:
             current, _ = self._current(session)
@@ -117,16 +119,16 @@ class Documents:
             with self._lock:
                 cached = self._deltas.get(key)
             if cached is not None:
-                return cached
+                return current, cached
             old = status.list_at(session, current, since)
             if old is None:
-                return None
+                return current, None
             body = sign_status_delta(old, current, self._anchor_key(session), self.issuer)
         with self._lock:
             self._deltas[key] = body
             while len(self._deltas) > _KEEP_DELTAS:
                 self._deltas.popitem(last=False)
-        return body
+        return current, body
 
     def snapshot(self) -> Snapshot:
         """Current lists for online verification, re-read every

@@ -28,7 +28,7 @@ class CardRuntime:
         self.ctx = ctx
         self.documents = Documents(ctx)
         self.signers = Signers()
-        self.gates = GateTokens()
+        self.gates = GateTokens(ctx.settings.cards.gate_token_cache_seconds)
         self.readers_by_serial = SerialReaders()
         redis_url = ctx.settings.redis.url
         self.limiter = limiter or make_limiter(redis_url)

@@ -5,8 +5,9 @@ carry no personal data, and gates trust them only through the pinned anchor."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
+from werkzeug.http import unquote_etag
 
-from cards import WELL_KNOWN_PATH
+from cards import WELL_KNOWN_PATH, StatusList, status_etag
 
 from .documents import NotPublished
 from .runtime import runtime
@@ -38,9 +39,26 @@ def trust_list() -> Response:
     return _cached(runtime().documents.trust_list(), "application/jwt", _short())
 
 
+def _status_answer(current: StatusList, body: bytes | None) -> Response:
+    """The document, or 304 when the gate already holds ``current`` (If-None-Match with
+    its entity tag, FORMAT.md §7 "No change"). ``ensure_fresh`` ran first, so a 304
+    only ever confirms a list signed less than a third of the maximum age ago."""
+    etag = status_etag(current)
+    if request.if_none_match.contains_weak(unquote_etag(etag)[0]):
+        response = _cached(b"", STATUS_MEDIA_TYPE, _short())
+        response.status_code = 304
+    elif body is None:  # gates fall back to the full list (FORMAT.md §9)
+        return Response("no delta from this version; fetch the full list\n", status=404,
+                        mimetype="text/plain")
+    else:
+        response = _cached(body, STATUS_MEDIA_TYPE, _short())
+    response.headers["ETag"] = etag
+    return response
+
+
 @bp.get("/cards/status-list")
 def status_list() -> Response:
-    return _cached(runtime().documents.status_list(), STATUS_MEDIA_TYPE, _short())
+    return _status_answer(*runtime().documents.status_list())
 
 
 @bp.get("/cards/status-list/delta")
@@ -49,11 +67,7 @@ def status_delta() -> Response:
     if not since.isdigit() or len(since) > 18:
         return Response("since must be a status-list version (a whole number)\n", status=400,
                         mimetype="text/plain")
-    body = runtime().documents.status_delta(int(since))
-    if body is None:  # gates fall back to the full list (FORMAT.md §9)
-        return Response("no delta from this version; fetch the full list\n", status=404,
-                        mimetype="text/plain")
-    return _cached(body, STATUS_MEDIA_TYPE, _short())
+    return _status_answer(*runtime().documents.status_delta(int(since)))
 
 
 @bp.errorhandler(NotPublished)

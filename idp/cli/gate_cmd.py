@@ -74,25 +74,33 @@ def _anchors(directory: Path) -> PinnedAnchors:
 @click.option("--anchor", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="JWK file of the province trust anchor to pin (first sync, or to replace).")
 def sync(url: str, directory: Path, anchor: Path | None) -> None:
-    """Download and check the card configuration, trust list and status list."""
+    """Download and check the card configuration, trust list and status list.
+
+    A gate holding a list gets only the changes since; one holding the current list
+    gets a "no change" answer and keeps it ("status_list": "unchanged").
+    """
     directory.mkdir(parents=True, exist_ok=True)
     if anchor is not None:
         keys = _read_anchor_file(anchor)
         (directory / ANCHORS_FILE).write_text(json.dumps({"keys": keys}, indent=1),
                                               encoding="utf-8")
     anchors = _anchors(directory)
+    now = int(time.time())
     try:
-        current = load_bundle(directory, anchors, int(time.time()), max_age=10**9)
+        current = load_bundle(directory, anchors, now, max_age=10**9)
     except CardError:
         current = None  # first sync, or data that no longer verifies: fetch in full
     try:
-        bundle = sync_bundle(url.rstrip("/"), directory, anchors, current=current)
+        synced = sync_bundle(url.rstrip("/"), directory, anchors, now=now, current=current)
     except CardError as exc:
         raise CommandFailed(f"sync failed: {exc.message}") from None
+    bundle = synced.bundle
     click.echo(json.dumps({
         "issuer": bundle.configuration.issuer,
         "trust_list_version": bundle.trust_list.version,
         "status_list_version": bundle.status_list.version,
+        "status_list": synced.status_download,
+        "status_list_issued_at": bundle.status_list.issued_at,
         "revoked_cards": bundle.status_list.count(),
     }))
 

@@ -1,8 +1,10 @@
-"""``readerpass oidc deliver-logouts|logouts``: back-channel logout deliveries."""
+"""``readerpass oidc deliver-logouts|logouts|purge``: back-channel logout deliveries
+and the provider's housekeeping."""
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import click
 from sqlalchemy import select
@@ -10,6 +12,8 @@ from sqlalchemy import select
 from ..models import LogoutDelivery, OAuthClient
 from ..oidc import backchannel
 from ..oidc.keyring import Keyring
+from ..oidc.purge import purge_device_codes
+from ..services.actor import Actor
 from .common import context, domain_errors, emit, emit_record, json_option
 
 
@@ -51,3 +55,18 @@ def logouts(as_json: bool) -> None:
         } for row, client_id in rows]
     emit(views, ("id", "client_id", "state", "attempts", "next_attempt_at", "last_error"),
          as_json=as_json)
+
+
+@command.command("purge")
+@click.option("--older-than", "hours", type=click.IntRange(1),
+              help="Delete device codes that finished more than HOURS hours ago "
+                   "[default: oidc.device_code_retention_hours].")
+@json_option
+@domain_errors
+def purge(hours: int | None, as_json: bool) -> None:
+    """Delete device codes (RFC 8628) that expired or were used long enough ago; run it
+    daily (cron, timer)."""
+    ctx = context()
+    hours = hours or ctx.settings.oidc.device_code_retention_hours
+    removed = purge_device_codes(ctx, older_than=dt.timedelta(hours=hours), actor=Actor.cli())
+    emit_record({"device_codes": removed, "older_than_hours": hours}, as_json=as_json)

@@ -5,6 +5,11 @@ transaction that ends the session), so a client that is down loses nothing:
 a failed POST is retried with exponential backoff (``oidc.logout_retry_seconds``
 doubling per attempt, capped at a day) until ``oidc.logout_max_attempts``. The
 logout token is signed at each attempt, so it is always fresh.
+
+An attempt holds no database connection or lock while it waits for the client:
+it claims the row in one short transaction (moving its next attempt past the
+POST's timeout, so other runners leave it alone and a runner that dies mid-POST
+leaves it due again), posts, then records the outcome in another.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import secrets
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +34,8 @@ LOGOUT_TOKEN_TYPE = "logout+jwt"  # Back-Channel Logout 2.4
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
 TOKEN_SECONDS = 120
 MAX_DELAY = dt.timedelta(days=1)
+#: A claimed delivery is due again this long after its POST would have timed out.
+CLAIM_MARGIN = dt.timedelta(seconds=30)
 
 #: POSTs a form to a URL within a timeout; returns the HTTP status (raises OSError).
 Poster = Callable[[str, dict[str, str], float], int]
@@ -83,8 +90,8 @@ def deliver_due(ctx: Context, keyring: Keyring, *, post: Poster = http_post,
                 only: Iterable[int] | None = None, ignore_backoff: bool = False,
                 limit: int = 1000) -> Outcome:
     """Attempt every due delivery (or only the ids in ``only``; with
-    ``ignore_backoff`` every pending one), one transaction each; rows another
-    worker holds are skipped (FOR UPDATE SKIP LOCKED)."""
+    ``ignore_backoff`` every pending one). Rows another runner holds or has just
+    claimed are skipped (FOR UPDATE SKIP LOCKED, then the claim itself)."""
     outcome = Outcome()
     query = select(LogoutDelivery.id).where(
         LogoutDelivery.delivered_at.is_(None), LogoutDelivery.gave_up_at.is_(None),
@@ -96,49 +103,64 @@ def deliver_due(ctx: Context, keyring: Keyring, *, post: Poster = http_post,
     with ctx.sessions() as session:
         ids = list(session.scalars(query.limit(limit)))
     for delivery_id in ids:
-        with ctx.transaction() as session:
-            row = session.scalar(select(LogoutDelivery).where(
-                LogoutDelivery.id == delivery_id, LogoutDelivery.delivered_at.is_(None),
-                LogoutDelivery.gave_up_at.is_(None)).with_for_update(skip_locked=True))
-            client = session.get(OAuthClient, row.client_pk) if row is not None else None
-            if row is not None and client is not None:
-                _attempt(ctx, keyring, client, row, post, outcome)
+        claim = _claim(ctx, keyring, delivery_id, ignore_backoff, outcome)
+        if claim is None:
+            continue
+        try:
+            status = post(claim.uri, {"logout_token": claim.token},
+                          ctx.settings.oidc.logout_timeout_seconds)
+            error = None if 200 <= status < 300 else f"HTTP {status}"
+        except (OSError, ValueError) as exc:  # refused, timed out, bad URL
+            error = f"{type(exc).__name__}: {exc}"
+        _record(ctx, delivery_id, error, outcome)
     return outcome
 
 
-def _attempt(ctx: Context, keyring: Keyring, client: OAuthClient, row: LogoutDelivery,
-             post: Poster, outcome: Outcome) -> None:
+@dataclass(frozen=True)
+class _Claim:
+    uri: str
+    token: str
+
+
+def _claim(ctx: Context, keyring: Keyring, delivery_id: int, ignore_backoff: bool,
+           outcome: Outcome) -> _Claim | None:
+    """Take the delivery for one attempt, or settle it when it cannot be sent."""
     now = ctx.now()
-    row.attempts += 1
-    error: str | None = None
-    uri = client.backchannel_logout_uri
-    final = not uri or client.removed_at is not None
-    if not uri or final:
-        error = "the client was removed or has no back-channel logout URI"
-    else:
-        token = logout_token(ctx, keyring, client, row)
-        try:
-            status = post(uri, {"logout_token": token},
-                          ctx.settings.oidc.logout_timeout_seconds)
-            if not 200 <= status < 300:
-                error = f"HTTP {status}"
-        except (OSError, ValueError) as exc:  # refused, timed out, bad URL
-            error = f"{type(exc).__name__}: {exc}"
-    if error is None:
-        row.delivered_at, row.last_error = now, None
-        outcome.delivered += 1
-        return
-    row.last_error = error[:200]
-    if final or row.attempts >= ctx.settings.oidc.logout_max_attempts:
-        row.gave_up_at = now
-        outcome.gave_up += 1
-    else:
-        row.next_attempt_at = now + backoff(ctx, row.attempts)
-        outcome.retrying += 1
+    with ctx.transaction() as session:
+        query = select(LogoutDelivery).where(
+            LogoutDelivery.id == delivery_id, LogoutDelivery.delivered_at.is_(None),
+            LogoutDelivery.gave_up_at.is_(None))
+        if not ignore_backoff:
+            query = query.where(LogoutDelivery.next_attempt_at <= now)
+        row = session.scalar(query.with_for_update(skip_locked=True))
+        client = session.get(OAuthClient, row.client_pk) if row is not None else None
+        if row is None or client is None:
+            return None
+        row.attempts += 1
+        uri = client.backchannel_logout_uri
+        if not uri or client.removed_at is not None:
+            row.last_error = "the client was removed or has no back-channel logout URI"
+            row.gave_up_at = now
+            outcome.gave_up += 1
+            return None
+        timeout = dt.timedelta(seconds=ctx.settings.oidc.logout_timeout_seconds)
+        row.next_attempt_at = now + timeout + CLAIM_MARGIN
+        return _Claim(uri, logout_token(ctx, keyring, client, row))
 
 
-def deliver_queued(ctx: Context, keyring: Keyring, queued: Sequence[LogoutDelivery]) -> Outcome:
-    """The first attempt, right after the commit that queued them."""
-    if not queued:
-        return Outcome()
-    return deliver_due(ctx, keyring, only=[row.id for row in queued])
+def _record(ctx: Context, delivery_id: int, error: str | None, outcome: Outcome) -> None:
+    now = ctx.now()
+    with ctx.transaction() as session:
+        row = session.get(LogoutDelivery, delivery_id, with_for_update=True)
+        if row is None or row.delivered_at is not None or row.gave_up_at is not None:
+            return  # another runner settled it meanwhile (``ignore_backoff``)
+        if error is None:
+            row.delivered_at, row.last_error = now, None
+            outcome.delivered += 1
+        elif row.attempts >= ctx.settings.oidc.logout_max_attempts:
+            row.last_error, row.gave_up_at = error[:200], now
+            outcome.gave_up += 1
+        else:
+            row.last_error = error[:200]
+            row.next_attempt_at = now + backoff(ctx, row.attempts)
+            outcome.retrying += 1

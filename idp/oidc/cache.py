@@ -12,9 +12,13 @@ What bounds a stale answer (the security properties stay those of the database):
   login session or a grant, or revokes an access token, empties the caches at once
   (ORM events on the context's session factory; bulk UPDATEs included).
 - A change committed by another process (another worker, the CLI) is seen within
-  :data:`TTL_SECONDS`, or at once where ``readerpass serve`` listens for
-  PostgreSQL notifications (:mod:`idp.oidc.changes`).
+  :data:`TTL_SECONDS`.
 - A token's own lifetime is checked on every use, cached or not.
+
+Longer-lived caches of tokens that belong to no reader session (the card service's
+gate tokens) subscribe with :meth:`HotCache.on_client_change`: they are emptied by
+the commits that can end such a token (a revocation, a changed or removed client,
+library or signing key), not by every sign-out.
 
 An answer read from the database is not cached when the caches were emptied
 while it was read (the generation check in :meth:`TtlCache.put`).
@@ -24,7 +28,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import event
@@ -46,8 +50,13 @@ MAX_ENTRIES = 10_000
 INSERTED = (RevokedAccessToken,)
 #: Rows whose change or deletion can end a cached verdict or client.
 CHANGED = (OAuthClient, Library, SigningKey, LoginSession, SessionClient, RevokedAccessToken)
+#: Of those, the ones that can end a token issued outside any reader session.
+CLIENT_CHANGED = (OAuthClient, Library, SigningKey, RevokedAccessToken)
 
+#: session.info key: the set of kinds of change the transaction made (``_ANY``,
+#: and ``_CLIENT`` when it can end a client_credentials token).
 _FLAG = "readerpass.oidc.cache-stale"
+_ANY, _CLIENT = "any", "client"
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -93,10 +102,18 @@ class HotCache:
     def __init__(self, ttl: float = TTL_SECONDS) -> None:
         self.clients: TtlCache[str, Any] = TtlCache(ttl)
         self.tokens: TtlCache[str, Any] = TtlCache(ttl)
+        self._client_watchers: list[Callable[[], None]] = []
 
-    def clear(self) -> None:
+    def clear(self, *, clients_changed: bool = True) -> None:
         self.clients.clear()
         self.tokens.clear()
+        if clients_changed:
+            for watcher in self._client_watchers:
+                watcher()
+
+    def on_client_change(self, watcher: Callable[[], None]) -> None:
+        """Call ``watcher`` after a commit that may end a token of no reader session."""
+        self._client_watchers.append(watcher)
 
     def watch(self, sessions: sessionmaker[Session]) -> None:
         """Empty the caches whenever a session of ``sessions`` commits a change
@@ -108,21 +125,37 @@ class HotCache:
         event.listen(sessions, "after_commit", self._after_commit)
 
     def _after_commit(self, session: Session) -> None:
-        if session.info.get(_FLAG):
-            self.clear()
+        kinds = session.info.get(_FLAG)
+        if kinds:
+            self.clear(clients_changed=_CLIENT in kinds)
+
+
+def _kinds(new: Iterable[object], changed: Iterable[object]) -> set[str]:
+    """What flushing these new and changed (or deleted) objects may make stale."""
+    if any(isinstance(obj, INSERTED) for obj in new):
+        return {_ANY, _CLIENT}
+    kinds: set[str] = set()
+    for obj in changed:
+        if isinstance(obj, CLIENT_CHANGED):  # a subset of CHANGED
+            return {_ANY, _CLIENT}
+        if isinstance(obj, CHANGED):
+            kinds.add(_ANY)
+    return kinds
 
 
 def touches_cached_rows(session: Session) -> bool:
     """Whether the pending flush of ``session`` would change a cached answer."""
-    return (any(isinstance(obj, INSERTED) for obj in session.new)
-            or any(isinstance(obj, CHANGED) for obj in session.dirty)
-            or any(isinstance(obj, CHANGED) for obj in session.deleted))
+    return bool(_kinds(session.new, [*session.dirty, *session.deleted]))
+
+
+def _mark(session: Session, kinds: set[str]) -> None:
+    if kinds:
+        session.info.setdefault(_FLAG, set()).update(kinds)
 
 
 def _after_flush(session: Session, _context: Any) -> None:
     # After a flush, new/dirty/deleted still show what was flushed.
-    if touches_cached_rows(session):
-        session.info[_FLAG] = True
+    _mark(session, _kinds(session.new, [*session.dirty, *session.deleted]))
 
 
 def _transaction_end(session: Session, transaction: SessionTransaction) -> None:
@@ -135,6 +168,11 @@ def _orm_execute(state: ORMExecuteState) -> None:
     """Bulk statements (``session.execute(update(...))``) bypass the flush."""
     if not (state.is_update or state.is_delete or state.is_insert):
         return
-    kinds = INSERTED if state.is_insert else CHANGED
-    if any(mapper.class_ in kinds for mapper in state.all_mappers):
-        state.session.info[_FLAG] = True
+    classes = [mapper.class_ for mapper in state.all_mappers]
+    if state.is_insert:
+        touched = {_ANY, _CLIENT} if any(c in INSERTED for c in classes) else set()
+    else:
+        touched = {_ANY} if any(c in CHANGED for c in classes) else set()
+        if any(c in CLIENT_CHANGED for c in classes):
+            touched.add(_CLIENT)
+    _mark(state.session, touched)

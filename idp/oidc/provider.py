@@ -1,5 +1,6 @@
 """One provider per app: the Authlib server, keys, token issuer, rate limiter,
-the cached bodies of the discovery document and JWKS, and the hot-path caches."""
+the cached bodies of the discovery document and JWKS, the hot-path caches and
+the back-channel logout sender."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from ..context import Context
 from .cache import HotCache
 from .discovery import metadata
 from .keyring import Keyring
+from .logout_sender import LogoutSender
 from .ratelimit import RateLimiter, make_limiter
 from .runtime import EXTENSION
 from .server import Server
@@ -40,6 +42,7 @@ class Provider:
         self.cache.watch(ctx.sessions)
         self.keyring = Keyring(ctx)
         self.tokens = TokenIssuer(ctx, self.keyring)
+        self.logouts = LogoutSender(ctx, self.keyring)
         self.server = Server(ctx, self.tokens, self.cache.clients)
         self.limiter = limiter or make_limiter(ctx.settings.redis.url)
         self.dummy_hash = ctx.passwords.hash(secrets.token_urlsafe(16))

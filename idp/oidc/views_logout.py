@@ -1,6 +1,7 @@
 """The end-session endpoint (RP-Initiated Logout 1.0) and the account page's
-"sign out" buttons. Every ended session owes its clients a back-channel logout,
-attempted at once and retried by ``readerpass oidc deliver-logouts``."""
+"sign out" buttons. Every ended session owes its clients a back-channel logout:
+stored with the session's end, first attempted beside the request (which does not
+wait for it) and retried by ``readerpass oidc deliver-logouts``."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from flask_wtf.csrf import CSRFError, ValidationError, validate_csrf
 from ..app import db
 from ..models import LoginSession
 from ..services.actor import Actor
-from . import backchannel, logout, rp_logout
+from . import logout, rp_logout
 from .runtime import provider
 from .views_pages import current_principal
 
@@ -24,8 +25,9 @@ PARAMS = ("id_token_hint", "client_id", "post_logout_redirect_uri", "state")
 
 def _end(login: LoginSession, reader_id: str) -> None:
     queued = logout.end_session(db(), provider().ctx, login, actor=Actor.reader(reader_id))
+    ids = [row.id for row in queued]
     db().commit()
-    backchannel.deliver_queued(provider().ctx, provider().keyring, queued)
+    provider().logouts.send(ids)
 
 
 @bp.route("/oauth/logout", methods=["GET", "POST"])

@@ -16,7 +16,7 @@ from ..app import db
 from ..errors import RateLimited
 from ..models import OAuthClient
 from ..services.actor import Actor
-from . import backchannel, consent, logout, sessions
+from . import consent, logout, sessions
 from .login import LoginFailed, authenticate
 from .runtime import provider
 from .scopes import DESCRIPTIONS
@@ -153,7 +153,8 @@ def logout_everywhere() -> Any:
     if principal is not None:
         queued = logout.end_all(db(), provider().ctx, principal.reader.id,
                                 actor=Actor.reader(principal.reader.id))
+        ids = [row.id for row in queued]
         db().commit()
-        backchannel.deliver_queued(provider().ctx, provider().keyring, queued)
+        provider().logouts.send(ids)
     cookie.clear()
     return redirect(url_for("oidc_pages.login"))

@@ -1,4 +1,5 @@
-"""`gate sync`: configuration, trust list and status list (full, then delta) over HTTP."""
+"""`gate sync`: configuration, trust list and status list (full, then delta, or "no
+change") over HTTP."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from cards import (
+    StaleBundle,
     StatusList,
     SyncError,
     TrustList,
@@ -17,6 +19,7 @@ from cards import (
     sign_status_delta,
     sign_status_list,
     sign_trust_list,
+    status_etag,
     sync_bundle,
 )
 from cards.configuration import WELL_KNOWN_PATH
@@ -26,16 +29,31 @@ from .test_configuration import make
 
 
 class Service:
-    """A loopback HTTP server holding the documents a real service would serve."""
+    """A loopback HTTP server holding the documents a real service would serve.
+
+    ``not_modified`` maps a path to the entity tag it answers 304 to; ``always_304``
+    paths answer 304 to anything, as a forged or replayed answer would.
+    """
 
     def __init__(self) -> None:
         self.documents: dict[str, bytes] = {}
         self.requests: list[str] = []
+        self.conditions: list[str | None] = []
+        self.not_modified: dict[str, str] = {}
+        self.always_304: set[str] = set()
         service = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 service.requests.append(self.path)
+                condition = self.headers.get("If-None-Match")
+                service.conditions.append(condition)
+                if self.path in service.always_304 or (
+                    condition is not None and service.not_modified.get(self.path) == condition
+                ):
+                    self.send_response(304)
+                    self.end_headers()
+                    return
                 body = service.documents.get(self.path)
                 self.send_response(404 if body is None else 200)
                 self.end_headers()
@@ -76,7 +94,9 @@ def test_first_sync_downloads_the_full_list_then_deltas(
 ) -> None:
     v1 = StatusList.from_indices(1000, [1], 1, NOW)
     _publish_status(service, world, v1)
-    bundle = sync_bundle(service.base, tmp_path, world.anchors)
+    first = sync_bundle(service.base, tmp_path, world.anchors, now=NOW)
+    assert first.status_download == "full"
+    bundle = first.bundle
     assert bundle.status_list.revoked_indices() == [1]
     assert "/status" in service.requests
 
@@ -86,7 +106,9 @@ def test_first_sync_downloads_the_full_list_then_deltas(
         v1, v2, world.anchor, service.base
     )
     service.requests.clear()
-    bundle = sync_bundle(service.base, tmp_path, world.anchors, current=bundle)
+    second = sync_bundle(service.base, tmp_path, world.anchors, now=NOW + 60, current=bundle)
+    assert second.status_download == "delta"
+    bundle = second.bundle
     assert bundle.status_list.revoked_indices() == [1, 2]
     assert "/status/delta?since=1" in service.requests and "/status" not in service.requests
     reloaded = load_bundle(tmp_path, world.anchors, NOW + 60, max_age=600)
@@ -98,10 +120,11 @@ def test_missing_delta_falls_back_to_the_full_list(
 ) -> None:
     v1 = StatusList.from_indices(1000, [1], 1, NOW)
     _publish_status(service, world, v1)
-    bundle = sync_bundle(service.base, tmp_path, world.anchors)
+    bundle = sync_bundle(service.base, tmp_path, world.anchors, now=NOW).bundle
     _publish_status(service, world, v1.with_changes(5, NOW, revoke=[9]))
-    bundle = sync_bundle(service.base, tmp_path, world.anchors, current=bundle)
-    assert bundle.status_list.version == 5 and bundle.status_list.is_revoked(9)
+    synced = sync_bundle(service.base, tmp_path, world.anchors, now=NOW, current=bundle)
+    assert synced.status_download == "full"
+    assert synced.bundle.status_list.version == 5 and synced.bundle.status_list.is_revoked(9)
 
 
 def test_rollback_to_an_older_status_list_is_refused(
@@ -109,17 +132,71 @@ def test_rollback_to_an_older_status_list_is_refused(
 ) -> None:
     v3 = StatusList.from_indices(1000, [], 3, NOW)
     _publish_status(service, world, v3)
-    bundle = sync_bundle(service.base, tmp_path, world.anchors)
+    bundle = sync_bundle(service.base, tmp_path, world.anchors, now=NOW).bundle
     _publish_status(service, world, StatusList.from_indices(1000, [], 2, NOW))
     with pytest.raises(SyncError, match="older"):
-        sync_bundle(service.base, tmp_path, world.anchors, current=bundle)
+        sync_bundle(service.base, tmp_path, world.anchors, now=NOW, current=bundle)
 
 
 def test_unreachable_service_and_wrong_issuer(world: World, tmp_path: Path) -> None:
     with pytest.raises(SyncError):
-        sync_bundle("http://127.0.0.1:9", tmp_path, world.anchors)
+        sync_bundle("http://127.0.0.1:9", tmp_path, world.anchors, now=NOW)
     config = make(issuer="https://other.example.org").to_bytes()
+
+    def fetch(url: str, *, if_none_match: str | None = None) -> bytes:
+        return config
+
     with pytest.raises(SyncError, match="another issuer"):
-        sync_bundle("https://id.example.org", tmp_path, world.anchors, fetch=lambda url: config)
+        sync_bundle("https://id.example.org", tmp_path, world.anchors, now=NOW, fetch=fetch)
     with pytest.raises(SyncError, match="http and https"):
-        sync_bundle("file:///etc", tmp_path, world.anchors)
+        sync_bundle("file:///etc", tmp_path, world.anchors, now=NOW)
+
+
+def test_a_current_gate_gets_no_change_and_keeps_its_list(
+    world: World, service: Service, tmp_path: Path
+) -> None:
+    v1 = StatusList.from_indices(1000, [1], 1, NOW)
+    _publish_status(service, world, v1)
+    bundle = sync_bundle(service.base, tmp_path, world.anchors, now=NOW).bundle
+    stored = (tmp_path / "status-list.bin").stat().st_mtime_ns
+    service.not_modified["/status/delta?since=1"] = status_etag(v1)
+    service.requests.clear()
+    later = NOW + 300
+    synced = sync_bundle(service.base, tmp_path, world.anchors, now=later, current=bundle)
+    assert synced.status_download == "unchanged"
+    assert synced.bundle.status_list is bundle.status_list
+    assert service.requests[-1] == "/status/delta?since=1"
+    assert service.conditions[-1] == status_etag(v1)
+    assert (tmp_path / "status-list.bin").stat().st_mtime_ns == stored
+    # "No change" made nothing fresher: the signed iat still decides.
+    assert load_bundle(tmp_path, world.anchors, later, max_age=300).status_list.version == 1
+    with pytest.raises(StaleBundle, match="status_list is 301 s old"):
+        load_bundle(tmp_path, world.anchors, later + 1, max_age=300, max_trust_list_age=10**6)
+
+
+def test_no_change_for_a_list_older_than_the_service_allows_is_not_believed(
+    world: World, service: Service, tmp_path: Path
+) -> None:
+    """A genuine service re-signs within its maximum age, so a 304 for an older list is
+    replayed or forged: the gate asks for the full list without a condition."""
+    v1 = StatusList.from_indices(1000, [1], 1, NOW)
+    _publish_status(service, world, v1)
+    bundle = sync_bundle(service.base, tmp_path, world.anchors, now=NOW).bundle
+    service.always_304.add("/status/delta?since=1")
+    too_late = NOW + make().status_list_max_age_seconds + 1
+    v2 = v1.with_changes(2, too_late, revoke=[3])
+    _publish_status(service, world, v2)
+    synced = sync_bundle(service.base, tmp_path, world.anchors, now=too_late, current=bundle)
+    assert synced.status_download == "full" and synced.bundle.status_list.is_revoked(3)
+    assert service.conditions[-1] is None
+
+    # A mirror answering 304 to everything gets nowhere: the unconditional full-list
+    # request may not be answered with 304, and the held data stays as old as it is.
+    service.always_304.add("/status")
+    service.always_304.add("/status/delta?since=2")
+    even_later = too_late + make().status_list_max_age_seconds + 1
+    with pytest.raises(SyncError, match="HTTP 304"):
+        sync_bundle(service.base, tmp_path, world.anchors, now=even_later,
+                    current=synced.bundle)
+    held = load_bundle(tmp_path, world.anchors, too_late, max_age=60, max_trust_list_age=10**6)
+    assert held.status_list.version == 2

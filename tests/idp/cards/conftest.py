@@ -51,6 +51,7 @@ class Live:
     url: str
     app: Any
     ctx: Context
+    server: Any  # tests may wrap ``server.app`` to watch or tamper with the traffic
 
 
 @pytest.fixture
@@ -66,7 +67,7 @@ def live(ctx: Context) -> Iterator[Live]:
     server.app = app
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield Live(url, app, live_ctx)
+    yield Live(url, app, live_ctx, server)
     server.shutdown()
     server.server_close()
     thread.join(5)

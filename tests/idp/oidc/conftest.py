@@ -125,8 +125,8 @@ def signed_in(browser: Browser, reader: ReaderLogin) -> Browser:
 
 
 @pytest.fixture
-def live_server(ctx: Context) -> Iterator[str]:
-    """The app on a real socket; the issuer is its URL."""
+def live_oidc(ctx: Context) -> Iterator[tuple[str, Any]]:
+    """The app on a real socket; the issuer is its URL. Yields (URL, app)."""
     server = make_server("127.0.0.1", 0, None, threaded=True)  # type: ignore[arg-type]
     url = f"http://127.0.0.1:{server.server_port}"
     settings = ctx.settings.model_copy(update={
@@ -136,6 +136,17 @@ def live_server(ctx: Context) -> Iterator[str]:
     server.app = app
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield url
+    yield url, app
     server.shutdown()
     thread.join(5)
+
+
+@pytest.fixture
+def live_server(live_oidc: tuple[str, Any]) -> str:
+    return live_oidc[0]
+
+
+@pytest.fixture
+def live_app(live_oidc: tuple[str, Any]) -> Any:
+    """The app behind ``live_server``."""
+    return live_oidc[1]

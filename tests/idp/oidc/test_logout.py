@@ -7,6 +7,9 @@ import dataclasses
 import datetime as dt
 import itertools
 import re
+import socket
+import threading
+import time
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import jwt
@@ -17,6 +20,7 @@ from sqlalchemy import select
 from idp.models import LogoutDelivery
 from idp.oidc import backchannel
 from idp.oidc.keyring import Keyring
+from idp.oidc.runtime import EXTENSION
 
 from .conftest import REDIRECT, pkce_pair
 from .receiver import Receiver, free_port
@@ -51,13 +55,66 @@ def _sign_in(server, reader, client):
     return http, tokens
 
 
+def _also_sign_in(http, server, client):
+    """The same browser signs in to a second client (one session, two clients)."""
+    verifier, challenge = pkce_pair()
+    consent = http.get(f"{server}/oauth/authorize", timeout=5, params={
+        "response_type": "code", "client_id": client.client_id, "redirect_uri": REDIRECT,
+        "scope": "openid profile", "state": "s", "code_challenge": challenge,
+        "code_challenge_method": "S256"})
+    answer = http.post(consent.url, allow_redirects=False, timeout=5, data={
+        "csrf_token": CSRF.search(consent.text)[1], "decision": "allow"})
+    code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
+    return requests.post(f"{server}/oauth/token", timeout=5,
+                         auth=(client.client_id, client.secret), data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
+        "code_verifier": verifier}).json()
+
+
+class Hanging:
+    """A back-channel logout endpoint that accepts connections and never answers."""
+
+    def __init__(self, port: int):
+        self.listener = socket.create_server(("127.0.0.1", port))
+        self.listener.settimeout(0.05)
+        self.accepted: list[socket.socket] = []
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                self.accepted.append(self.listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    def close(self) -> None:
+        self.stopped.set()
+        self.thread.join(5)
+        self.listener.close()
+        for connection in self.accepted:
+            connection.close()
+
+
+def _eventually(check, within: float) -> bool:
+    """Whether ``check()`` comes true within ``within`` seconds (polled: the
+    deliveries run on other threads)."""
+    deadline = time.monotonic() + within
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 @pytest.fixture
 def live_ctx(ctx, live_server):
     oidc = ctx.settings.oidc.model_copy(update={"issuer": live_server})
     return dataclasses.replace(ctx, settings=ctx.settings.model_copy(update={"oidc": oidc}))
 
 
-def test_logout_reaches_a_client_that_was_down(live_server, live_ctx, clock, reader,
+def test_logout_reaches_a_client_that_was_down(live_server, live_app, live_ctx, clock, reader,
                                                make_client, signing_keys):
     port = free_port()
     client = make_client(backchannel_logout_uri=f"http://127.0.0.1:{port}/backchannel-logout",
@@ -74,6 +131,7 @@ def test_logout_reaches_a_client_that_was_down(live_server, live_ctx, clock, rea
     assert out.status_code == 302 and out.headers["Location"] == BYE + "?state=x+y"
     assert "/login" in http.get(f"{live_server}/account", allow_redirects=False,
                                 timeout=5).headers["Location"]
+    assert live_app.extensions[EXTENSION].logouts.drain(10)  # the first attempt, beside
     with live_ctx.sessions() as session:
         row = session.scalars(select(LogoutDelivery)).one()
         assert row.attempts == 1 and row.delivered_at is None and row.last_error
@@ -96,6 +154,63 @@ def test_logout_reaches_a_client_that_was_down(live_server, live_ctx, clock, rea
     assert info.status_code == 401
 
 
+def test_logout_does_not_wait_for_a_client_that_hangs(live_server, live_app, live_ctx, clock,
+                                                       reader, make_client, signing_keys):
+    """One client's endpoint accepts the connection and never answers: the reader's
+    logout returns at once, the other client hears of it at once, and the hanging
+    one gets its logout token from the retry command once it is back."""
+    hung_port, up_port = free_port(), free_port()
+    hung = make_client(name="Hung OPAC", post_logout_redirect_uris=[BYE],
+                       backchannel_logout_uri=f"http://127.0.0.1:{hung_port}/backchannel-logout")
+    up = make_client(name="Discovery",
+                     backchannel_logout_uri=f"http://127.0.0.1:{up_port}/backchannel-logout")
+
+    def receiver(port, client):
+        return Receiver(port, jwks=lambda: requests.get(f"{live_server}/oauth/jwks",
+                                                        timeout=5).json(),
+                        issuer=live_server, client_id=client.client_id,
+                        now=lambda: int(clock().timestamp()))
+
+    hanging, listening = Hanging(hung_port), receiver(up_port, up)
+    listening.start()
+    try:
+        http, tokens = _sign_in(live_server, reader, hung)
+        _also_sign_in(http, live_server, up)
+        timeout = live_ctx.settings.oidc.logout_timeout_seconds
+        started = time.monotonic()
+        out = http.get(f"{live_server}/oauth/logout", allow_redirects=False, timeout=timeout,
+                       params={"id_token_hint": tokens["id_token"],
+                               "post_logout_redirect_uri": BYE})
+        took = time.monotonic() - started
+        assert out.status_code == 302 and out.headers["Location"] == BYE
+        assert took < 1.0 < timeout
+        # Beside the request: the working client at once, the hung one connected to.
+        assert _eventually(lambda: len(listening.received) == 1, within=timeout / 2)
+        assert _eventually(lambda: len(hanging.accepted) == 1, within=timeout / 2)
+        sender = live_app.extensions[EXTENSION].logouts
+        assert sender.drain(timeout + 10)
+    finally:
+        hanging.close()
+        listening.stop()
+    with live_ctx.sessions() as session:
+        rows = {row.client_pk: row for row in session.scalars(select(LogoutDelivery))}
+        assert len(rows) == 2
+        [pending] = [row for row in rows.values() if row.delivered_at is None]
+        assert pending.attempts == 1 and "timed out" in (pending.last_error or "")
+
+    back = receiver(hung_port, hung)
+    back.start()
+    try:
+        keyring = Keyring(live_ctx)
+        clock.advance(seconds=live_ctx.settings.oidc.logout_retry_seconds)
+        assert backchannel.deliver_due(live_ctx, keyring) == backchannel.Outcome(delivered=1)
+    finally:
+        back.stop()
+    id_token = jwt.decode(tokens["id_token"], options={"verify_signature": False})
+    assert [claims["sid"] for claims in back.received] == [id_token["sid"]]
+    assert back.rejected == [] and listening.rejected == []
+
+
 def test_backoff_doubles_then_gives_up(ctx, clock, reader, make_client, signing_keys, app,
                                        signed_in):
     client = make_client(backchannel_logout_uri="http://127.0.0.1:9/never")
@@ -109,6 +224,7 @@ def test_backoff_doubles_then_gives_up(ctx, clock, reader, make_client, signing_
     account = signed_in.client.get("/account")
     signed_in.client.post("/account/logout-everywhere",
                           data={"csrf_token": signed_in.csrf(account.get_data(as_text=True))})
+    assert app.extensions[EXTENSION].logouts.drain(10)
     keyring = Keyring(ctx)
     for _ in range(ctx.settings.oidc.logout_max_attempts + 2):
         clock.advance(days=1)
