@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Response, jsonify, url_for
 
 from ..app import current_context, db
-from ..cardsvc.runtime import runtime
 from ..models import ReaderMerge
 from ..schemas import MergeIn, MergePlanIn, ProposalIn, UnmergeIn
 from ..services import merge, merge_plan, merge_proposals, unmerge
@@ -17,6 +16,9 @@ from .body import parse_json
 
 
 def _merge_response(record: ReaderMerge, status: int = 200) -> Response:
+    # The card service's runtime imports this package (for its problem documents).
+    from ..cardsvc.runtime import runtime
+
     db().commit()
     runtime().documents.invalidate()  # the other's cards were revoked or a new one issued
     response = jsonify(merge.merge_view(record))
