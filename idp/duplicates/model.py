@@ -21,8 +21,9 @@ Splink's term-frequency adjustment does the same).
 
 **A phone number alone is never enough** (DESIGN "Duplicates and merge"): families
 share phones and carriers reissue numbers. An equal mobile counts only as
-corroboration: when neither name (exact, pinyin or close), nor birth date (exact or
-close), nor resident ID agrees, the mobile adds 0 and the pair's explanation says so.
+corroboration: when neither name (exact or pinyin), nor birth date (exact or close),
+nor resident ID agrees, the mobile adds 0 and the pair's explanation says so; the
+batch engine does not even keep such a pair.
 
 **Decision.** A pair may be merged without review only when both readers hold the
 same valid resident-ID hash *and* their names agree (the same matching form, or the
@@ -59,7 +60,6 @@ from .comparisons import (
     I_NAME,
     M_EQUAL,
     N_EXACT,
-    N_OTHER,
     N_PINYIN,
     Levels,
     compare,
@@ -139,9 +139,11 @@ class Match:
 
 
 def corroborated(levels: Levels) -> bool:
-    """Something besides the mobile agrees (what lets an equal mobile count)."""
+    """Something that sets a person apart from their family agrees besides the mobile
+    (what lets an equal mobile count). A name one character apart is not enough:
+    in a family it is the rule (王强 and his son 王军; siblings 王伟明 and 王伟华)."""
     name, birth, _, document, _ = levels
-    return name < N_OTHER or birth in (B_EXACT, B_CLOSE) or document == D_EQUAL
+    return name <= N_PINYIN or birth in (B_EXACT, B_CLOSE) or document == D_EQUAL
 
 
 def may_merge(levels: Levels) -> bool:
