@@ -78,6 +78,9 @@ def report(n: int, registrations: list[Registration], outcome: dict[str, Any],
     print(f"  scan: {outcome['load_seconds'] + outcome['engine_seconds']:.1f} s wall "
           f"(match records {outcome['load_seconds']:.1f} s, engine "
           f"{outcome['engine_seconds']:.1f} s), peak RSS {outcome['peak_rss_mib']:,.0f} MiB")
+    if outcome.get("stages"):
+        print("  engine stages: " + ", ".join(f"{stage} {seconds:.1f} s"
+                                             for stage, seconds in outcome["stages"].items()))
     print(f"  auto-merge: {s.auto_pairs:,} pairs, precision {s.auto_precision:.4f} "
           f"(direct pairs {s.auto_precision_direct:.4f}), recall {s.auto_recall:.4f}")
     print(f"  auto + review: recall {s.total_recall:.4f}, proposals precision "

@@ -38,9 +38,17 @@ def run(prepared: Path, *, max_block: int, threshold: float) -> dict[str, Any]:
         rows = read_rows(source)
         records = records_of(rows)
         del rows
-        loaded = time.perf_counter()
+        loaded = last = time.perf_counter()
+        stages: dict[str, float] = {}
+
+        def progress(stage: str, count: int) -> None:
+            nonlocal last
+            now = time.perf_counter()
+            stages[stage] = now - last
+            last = now
+
         result = find_pairs(records, stream_keys(source), None, max_block=max_block,
-                            review_threshold=threshold)
+                            review_threshold=threshold, progress=progress)
     finished = time.perf_counter()
     return {
         "pairs": [(c.first, c.second, c.match.auto_merge, c.match.weight) for c in result.pairs],
@@ -49,6 +57,7 @@ def run(prepared: Path, *, max_block: int, threshold: float) -> dict[str, Any]:
         "parameters": result.parameters.to_json(),
         "load_seconds": loaded - started,
         "engine_seconds": finished - loaded,
+        "stages": stages,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 

@@ -18,8 +18,9 @@ threshold whose evidence is more than a shared mobile.
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from .comparisons import (
@@ -84,48 +85,53 @@ class EngineResult:
 
 def _blocks(keys: Iterable[tuple[str, str, int]]) -> tuple[dict[str, list[list[int]]], int]:
     tables: dict[str, dict[int, int | list[int]]] = {space: {} for space in SPACES}
+    by_kind = {kind: tables[space] for kind, space in KIND_SPACES.items()}
     count = 0
     for kind, digest, index in keys:
-        try:
-            table = tables[KIND_SPACES[kind]]
-        except KeyError:
-            raise ValueError(f"unknown blocking-key kind {kind!r}") from None
+        table = by_kind.get(kind)
+        if table is None:
+            raise ValueError(f"unknown blocking-key kind {kind!r}")
         count += 1
         slot = hash(digest)
-        seen = table.get(slot)
-        if seen is None:
-            table[slot] = index
-        elif isinstance(seen, int):
+        seen = table.setdefault(slot, index)
+        if seen is index:  # the first reader with this key (or the same one again)
+            continue
+        if isinstance(seen, int):
             if seen != index:
                 table[slot] = [seen, index]
-        else:
+        elif seen[-1] != index:
             seen.append(index)
-    blocks = {space: [sorted(set(members)) for members in table.values()
-                      if not isinstance(members, int)]
+    blocks = {space: [members for members in table.values() if not isinstance(members, int)]
               for space, table in tables.items()}
     return blocks, count
 
 
 def _candidates(blocks: dict[str, list[list[int]]], n: int,
                 max_block: int) -> tuple[dict[int, int], list[SkippedBlock], int]:
+    """Every pair of every block, packed as ``first * n + second``, with the mask of
+    the spaces it was found in. A reader listed twice in a block (its keys came
+    apart) pairs with nobody twice and never with itself."""
     pairs: dict[int, int] = {}
     skipped: list[SkippedBlock] = []
     compared = 0
+    get = pairs.get
     for space, members_list in blocks.items():
         bit = _BIT[space]
         for members in members_list:
             size = len(members)
-            if size < 2:
-                continue
             if size > max_block:
                 skipped.append(SkippedBlock(space, size))
                 continue
             compared += 1
-            get = pairs.get
             for a in range(size - 1):
-                base = members[a] * n
-                for second in members[a + 1:]:
-                    key = base + second
+                x = members[a]
+                for y in members[a + 1:]:
+                    if x < y:
+                        key = x * n + y
+                    elif y < x:
+                        key = y * n + x
+                    else:
+                        continue
                     pairs[key] = get(key, 0) | bit
     skipped.sort(key=lambda block: (-block.size, block.kind))
     return pairs, skipped, compared
@@ -133,37 +139,47 @@ def _candidates(blocks: dict[str, list[list[int]]], n: int,
 
 def find_pairs(records: Sequence[Record], keys: Iterable[tuple[str, str, int]],
                parameters: Parameters | None, *, max_block: int,
-               review_threshold: float) -> EngineResult:
+               review_threshold: float,
+               progress: Callable[[str, int], None] | None = None) -> EngineResult:
     """Scored candidate pairs of ``records``.
 
     ``keys`` are ``(kind, digest, index into records)``. With ``parameters`` None they
     are estimated from these records and their candidate pairs. A pair is kept when
     it may be merged automatically, or when its weight is at least
-    ``review_threshold`` and something besides a mobile agrees.
+    ``review_threshold`` and something besides a mobile agrees. ``progress`` hears
+    of each stage as it ends: ``("keys", n)``, ``("candidates", n)``,
+    ``("compared", n)``, ``("parameters", 0)``, ``("kept", n)``.
     """
+    report = progress or (lambda stage, count: None)
     if max_block < 2:
         raise ValueError("max_block must be at least 2")
     n = len(records)
     blocks, key_count = _blocks(keys)
+    report("keys", key_count)
     pairs, skipped, compared = _candidates(blocks, n, max_block)
     del blocks
+    report("candidates", len(pairs))
 
-    codes = bytearray()  # comparison vectors: 540 patterns, so two bytes per pair
-    sessions: dict[str, Counter[int]] = {s.name: Counter() for s in SESSIONS}
-    session_bits = [(s.name, sum({_BIT[KIND_SPACES[k]] for k in s.kinds})) for s in SESSIONS]
+    codes = array("H")  # comparison vectors, in the order of ``pairs``: 540 patterns
+    sessions = [(Counter[int](), sum({_BIT[KIND_SPACES[k]] for k in s.kinds}))
+                for s in SESSIONS]
     for key, mask in pairs.items():
         i, j = divmod(key, n)
         code = encode(compare(records[i], records[j]))
-        codes += code.to_bytes(2, "little")
-        for name, bits in session_bits:
+        codes.append(code)
+        for session_counts, bits in sessions:
             if mask & bits:
-                sessions[name][code] += 1
+                session_counts[code] += 1
 
+    report("compared", len(pairs))
     frequencies = NameFrequencies.of(records)
     if parameters is None:
-        parameters = estimate_from_patterns(records, sessions, frequencies)
+        patterns = {s.name: c for s, (c, _) in zip(SESSIONS, sessions, strict=True)}
+        parameters = estimate_from_patterns(records, patterns, frequencies)
+    report("parameters", 0)
     model = MatchModel(parameters, frequencies)
     result, uncorroborated = _keep(records, pairs, codes, model, review_threshold)
+    report("kept", len(result))
     counts = EngineCounts(records=n, keys=key_count, blocks=compared,
                           skipped_blocks=len(skipped), candidate_pairs=len(pairs),
                           kept=len(result), auto_merge=sum(c.match.auto_merge for c in result),
@@ -171,7 +187,7 @@ def find_pairs(records: Sequence[Record], keys: Iterable[tuple[str, str, int]],
     return EngineResult(pairs=result, skipped=skipped, counts=counts, parameters=parameters)
 
 
-def _keep(records: Sequence[Record], pairs: dict[int, int], codes: bytearray, model: MatchModel,
+def _keep(records: Sequence[Record], pairs: dict[int, int], codes: array[int], model: MatchModel,
           threshold: float) -> tuple[list[Candidate], int]:
     """Weigh every pair from its stored comparison vector; build Matches for the kept."""
     weights = model.weights
@@ -181,8 +197,7 @@ def _keep(records: Sequence[Record], pairs: dict[int, int], codes: bytearray, mo
     n = len(records)
     kept: list[Candidate] = []
     uncorroborated = 0
-    for position, (key, mask) in enumerate(pairs.items()):
-        code = codes[2 * position] | codes[2 * position + 1] << 8
+    for code, (key, mask) in zip(codes, pairs.items(), strict=True):
         entry = table.get(code)
         if entry is None:
             levels = decode(code)
@@ -199,7 +214,7 @@ def _keep(records: Sequence[Record], pairs: dict[int, int], codes: bytearray, mo
         i, j = divmod(key, n)
         a = records[i]
         if exact_name:
-            weight += model.name_weight(N_EXACT, a.name.family + a.name.given)[0]
+            weight += model.name_weight(N_EXACT, a.name.full)[0]
         if weight >= threshold or maybe_auto:
             match = model.match(a, records[j], decode(code))
             if match.auto_merge or match.weight >= threshold:

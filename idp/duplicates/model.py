@@ -43,6 +43,7 @@ configured (:class:`.parameters.Parameters`).
 from __future__ import annotations
 
 import math
+import operator
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -68,6 +69,8 @@ from .comparisons import (
 from .features import Record
 from .parameters import DEFAULT_PARAMETERS, Parameters
 
+_FULL_NAME = operator.attrgetter("name.full")
+
 
 class NameFrequencies:
     """How often each name (matching form) occurs among a set of records."""
@@ -80,7 +83,7 @@ class NameFrequencies:
 
     @classmethod
     def of(cls, records: Iterable[Record]) -> NameFrequencies:
-        counts = Counter(r.name.family + r.name.given for r in records)
+        counts = Counter(map(_FULL_NAME, records))
         counts.pop("", None)
         return cls(counts, sum(counts.values()))
 
@@ -188,8 +191,7 @@ class MatchModel:
         if levels is None:
             levels = compare(a, b)
         contributions, capped = self._contributions(levels)
-        contributions[I_NAME], adjusted = self.name_weight(
-            levels[I_NAME], a.name.family + a.name.given)
+        contributions[I_NAME], adjusted = self.name_weight(levels[I_NAME], a.name.full)
         auto = may_merge(levels) and names_agree(a.name, b.name, levels[I_NAME])
         return Match(weight=self.prior_weight + math.fsum(contributions), auto_merge=auto,
                      levels=levels, contributions=tuple(contributions),
