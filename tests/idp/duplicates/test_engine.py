@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -143,3 +144,19 @@ def test_the_engine_needs_neither_flask_nor_sqlalchemy() -> None:
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                             text=True, check=False)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_order_of_keys_does_not_matter() -> None:
+    rng = random.Random(5)
+    records = [record(rng.choice("王李张"), rng.choice(["伟", "玮", "强", "伟明"]),
+                      dt.date(1980, 5, rng.randint(16, 18)), sex=rng.choice(["F", "M"]),
+                      documents=(rng.choice([ID_A, ID_B]),) if rng.random() < 0.5 else (),
+                      mobile=rng.choice([PHONE, None]), reader_id=f"r{n}")
+               for n in range(40)]
+    keys = keys_of(records)
+    first = run(records, keys)
+    rng.shuffle(keys)
+    again = run(records, keys)
+    assert [(p.first, p.second, p.match.weight) for p in first.pairs] == [
+        (p.first, p.second, p.match.weight) for p in again.pairs]
+    assert first.counts == again.counts
