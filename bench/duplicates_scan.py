@@ -20,16 +20,18 @@ from pathlib import Path
 from typing import Any
 
 from bench.duplicates_prep import Row, read_rows, stream_keys
-from idp.duplicates.engine import find_pairs
+from idp.duplicates.engine import find_pairs, paused_gc
 from idp.duplicates.features import Record, match_name, matching_birth_date
 
 
 def records_of(rows: Sequence[Row]) -> list[Record]:
     empty: frozenset[str] = frozenset()
-    return [Record(row.reader_id, match_name(row.family_name, row.given_name),
-                   matching_birth_date(row.birth_date), row.sex,
-                   frozenset((row.document[0],)) if row.document else empty, row.mobile_hash)
-            for row in rows]
+    with paused_gc():
+        return [Record(row.reader_id, match_name(row.family_name, row.given_name),
+                       matching_birth_date(row.birth_date), row.sex,
+                       frozenset((row.document[0],)) if row.document else empty,
+                       row.mobile_hash)
+                for row in rows]
 
 
 def run(prepared: Path, *, max_block: int, threshold: float) -> dict[str, Any]:

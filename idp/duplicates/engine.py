@@ -1,28 +1,22 @@
 """Batch duplicate detection over plain values: records and their blocking keys in,
 scored candidate pairs out. No database here; the scan loads and stores.
 
-Blocking: two records are compared only when they share a key of one kind (the two
-document kinds form one space, so a number held by one reader meets the same number
-claimed by another). A block larger than ``max_block`` (a placeholder birth date, a
-library's front-desk phone) would cost its square in comparisons and say little;
-it is skipped and reported. Keys are grouped by the built-in hash of their digest,
-not the digest itself, which keeps a million readers' keys in a few hundred
-megabytes; a hash collision only merges two blocks, so it costs a comparison and
-never adds evidence (the comparisons read the records, not the keys).
-
-Every candidate pair is compared once, whatever number of keys found it; pairs are
-kept as packed ints until the model has weighed them, and a :class:`Match` is built
-only for a pair that is kept: an automatic merge, or a pair at or above the review
-threshold whose evidence is more than a shared mobile.
+Every candidate pair (see :mod:`.blocking`) is compared once, whatever number of
+keys found it; pairs are kept as packed ints until the model has weighed them, and
+a :class:`Match` is built only for a pair that is kept: an automatic merge, or a
+pair at or above the review threshold whose evidence is more than a shared mobile.
 """
 
 from __future__ import annotations
 
+import gc
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+from .blocking import BIT, KIND_SPACES, SPACES, SkippedBlock, candidate_pairs, group_keys
 from .comparisons import (
     COMPARISONS,
     I_NAME,
@@ -36,12 +30,7 @@ from .features import Record
 from .model import Match, MatchModel, NameFrequencies, corroborated, may_merge
 from .parameters import Parameters
 
-#: Key kind -> (blocking space, bit in a pair's "found by" mask).
-KIND_SPACES = {"doc": "doc", "doc_claim": "doc", "mobile": "mobile", "py_birth": "py_birth",
-               "sn_birth": "sn_birth"}
-SPACES = ("doc", "mobile", "py_birth", "sn_birth")
-_BIT = {space: 1 << n for n, space in enumerate(SPACES)}
-_KINDS_OF_MASK = [tuple(s for s in SPACES if mask & _BIT[s]) for mask in range(1 << len(SPACES))]
+_KINDS_OF_MASK = [tuple(s for s in SPACES if mask & BIT[s]) for mask in range(1 << len(SPACES))]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +42,6 @@ class Candidate:
     match: Match
     #: The blocking spaces in which the pair shares a key.
     kinds: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class SkippedBlock:
-    kind: str
-    size: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,58 +66,23 @@ class EngineResult:
     parameters: Parameters
 
 
-def _blocks(keys: Iterable[tuple[str, str, int]]) -> tuple[dict[str, list[list[int]]], int]:
-    tables: dict[str, dict[int, int | list[int]]] = {space: {} for space in SPACES}
-    by_kind = {kind: tables[space] for kind, space in KIND_SPACES.items()}
-    count = 0
-    for kind, digest, index in keys:
-        table = by_kind.get(kind)
-        if table is None:
-            raise ValueError(f"unknown blocking-key kind {kind!r}")
-        count += 1
-        slot = hash(digest)
-        seen = table.setdefault(slot, index)
-        if seen is index:  # the first reader with this key (or the same one again)
-            continue
-        if isinstance(seen, int):
-            if seen != index:
-                table[slot] = [seen, index]
-        elif seen[-1] != index:
-            seen.append(index)
-    blocks = {space: [members for members in table.values() if not isinstance(members, int)]
-              for space, table in tables.items()}
-    return blocks, count
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Hold the cyclic garbage collector while millions of objects are built.
 
-
-def _candidates(blocks: dict[str, list[list[int]]], n: int,
-                max_block: int) -> tuple[dict[int, int], list[SkippedBlock], int]:
-    """Every pair of every block, packed as ``first * n + second``, with the mask of
-    the spaces it was found in. A reader listed twice in a block (its keys came
-    apart) pairs with nobody twice and never with itself."""
-    pairs: dict[int, int] = {}
-    skipped: list[SkippedBlock] = []
-    compared = 0
-    get = pairs.get
-    for space, members_list in blocks.items():
-        bit = _BIT[space]
-        for members in members_list:
-            size = len(members)
-            if size > max_block:
-                skipped.append(SkippedBlock(space, size))
-                continue
-            compared += 1
-            for a in range(size - 1):
-                x = members[a]
-                for y in members[a + 1:]:
-                    if x < y:
-                        key = x * n + y
-                    elif y < x:
-                        key = y * n + x
-                    else:
-                        continue
-                    pairs[key] = get(key, 0) | bit
-    skipped.sort(key=lambda block: (-block.size, block.kind))
-    return pairs, skipped, compared
+    Every few hundred allocations of container objects the collector runs, and the
+    older generations it then walks hold everything built so far: building a
+    million records or blocks spends about half its time collecting garbage that
+    does not exist (none of these objects form cycles). Plain reference counting
+    still frees everything as usual.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def find_pairs(records: Sequence[Record], keys: Iterable[tuple[str, str, int]],
@@ -150,18 +98,25 @@ def find_pairs(records: Sequence[Record], keys: Iterable[tuple[str, str, int]],
     of each stage as it ends: ``("keys", n)``, ``("candidates", n)``,
     ``("compared", n)``, ``("parameters", 0)``, ``("kept", n)``.
     """
-    report = progress or (lambda stage, count: None)
     if max_block < 2:
         raise ValueError("max_block must be at least 2")
+    with paused_gc():
+        return _find_pairs(records, keys, parameters, max_block, review_threshold,
+                           progress or (lambda stage, count: None))
+
+
+def _find_pairs(records: Sequence[Record], keys: Iterable[tuple[str, str, int]],
+                parameters: Parameters | None, max_block: int, review_threshold: float,
+                report: Callable[[str, int], None]) -> EngineResult:
     n = len(records)
-    blocks, key_count = _blocks(keys)
+    blocks, key_count = group_keys(keys)
     report("keys", key_count)
-    pairs, skipped, compared = _candidates(blocks, n, max_block)
+    pairs, skipped, compared = candidate_pairs(blocks, n, max_block)
     del blocks
     report("candidates", len(pairs))
 
     codes = array("H")  # comparison vectors, in the order of ``pairs``: 540 patterns
-    sessions = [(Counter[int](), sum({_BIT[KIND_SPACES[k]] for k in s.kinds}))
+    sessions = [(Counter[int](), sum({BIT[KIND_SPACES[k]] for k in s.kinds}))
                 for s in SESSIONS]
     for key, mask in pairs.items():
         i, j = divmod(key, n)

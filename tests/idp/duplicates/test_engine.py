@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from idp.duplicates.engine import KIND_SPACES, find_pairs
+from idp.duplicates.blocking import KIND_SPACES
+from idp.duplicates.engine import find_pairs
 from idp.duplicates.features import Record
 from idp.duplicates.parameters import DEFAULT_PARAMETERS, Parameters
 from idp.models import KeyKind
