@@ -69,7 +69,12 @@ class PatronStore(Protocol):
         ...
 
     def merge(self, local_ids: Sequence[str]) -> LocalPatron:
-        """Merge the patrons into the first one, where the ILS supports it."""
+        """Merge the patrons into the first one, where the ILS supports it.
+
+        The first keeps its own back-link: the province asks for a merge after it
+        merged the readers, and the others' back-links name merged readers whose
+        ids resolve to the survivor.
+        """
         ...
 
     def close(self) -> None:

@@ -90,7 +90,7 @@ def prepare_demo(instance: Path, *, host: str, port: int, readers: int) -> DemoI
                     document_type="resident_id", document_number=child.resident_id,
                     home_library=adults[index].home_library.code, guardian=adults[index].id,
                 ), actor=actor)
-        for token in staff.list_tokens(session):
+        for token, _library in staff.list_tokens(session):
             if token.name == DEMO_TOKEN:
                 staff.revoke_token(session, DEMO_TOKEN, actor=actor, now=ctx.now())
         admin = staff.create_token(session, ctx.hasher, DEMO_TOKEN, actor=actor, now=ctx.now())

@@ -82,3 +82,26 @@ class LibraryIn(_In):
     code: Code
     name: Text200
     kind: Literal["public", "academic", "school", "special"] = "public"
+
+
+ReaderRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+
+
+class MergePlanIn(_In):
+    survivor: ReaderRef = Field(description="reader id or card number of the reader that stays")
+    other: ReaderRef = Field(description="reader id or card number of the reader merged away")
+
+
+class MergeIn(MergePlanIn):
+    reason: Reason | None = Field(default=None, description="why these two are one person")
+    pair_id: int | None = Field(default=None, description="the duplicate pair this settles")
+
+
+class UnmergeIn(_In):
+    reason: Reason | None = None
+
+
+class ProposalIn(_In):
+    reader_a: ReaderRef
+    reader_b: ReaderRef
+    reason: Reason | None = Field(default=None, description="why staff think they are one")

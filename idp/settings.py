@@ -246,6 +246,21 @@ class CardsSettings(_Section):
     sharing_window_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
 
 
+class DuplicatesSettings(_Section):
+    """Duplicate detection (DESIGN "Duplicates and merge"). Scores are match weights
+    in bits: log2 of how much likelier the agreements are for one person than for two."""
+
+    #: Pairs scoring at least this go to the review queue.
+    review_threshold: float = Field(default=8.0, ge=-50, le=100)
+    #: Blocks sharing one key with more readers than this are skipped and reported
+    #: (very common name and birth date, a school's shared phone).
+    max_block: int = Field(default=100, ge=2, le=100_000)
+    #: A JSON file of match parameters to use instead of estimating them from the data.
+    parameters_file: str = Field(default="", description="empty = estimate at each scan")
+    #: Check each new reader against existing ones at registration and import.
+    check_online: bool = True
+
+
 class Settings(BaseModel):
     """The whole configuration of one ReaderPass installation."""
 
@@ -261,6 +276,7 @@ class Settings(BaseModel):
     server: ServerSettings = ServerSettings()
     oidc: OidcSettings = OidcSettings()
     cards: CardsSettings = CardsSettings()
+    duplicates: DuplicatesSettings = DuplicatesSettings()
 
     @property
     def instance_path(self) -> Path:

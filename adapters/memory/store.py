@@ -152,21 +152,22 @@ class MemoryPatronStore:
             return self._change(row, replace(row.patron, reader_id=reader_id))
 
     def merge(self, local_ids: Sequence[str]) -> LocalPatron:
-        """Keep the first patron; fold the others' blocks and back-link into it."""
+        """Keep the first patron with its back-link (or, if it has none, the others'
+        when they agree); fold the others' blocks into it."""
         self._enter(Capability.MERGE)
         if len(set(local_ids)) < 2 or len(set(local_ids)) != len(local_ids):
             raise Rejected("merge needs two or more distinct patrons", field="local_ids")
         with self._lock:
             rows = [self._row(i) for i in local_ids]
-            links = {r.patron.reader_id for r in rows} - {None}
-            if len(links) > 1:
-                raise Conflict("patrons are linked to different readers", field="reader_id")
             survivor = rows[0]
+            links = {r.patron.reader_id for r in rows[1:]} - {None}
+            if survivor.patron.reader_id is None and len(links) > 1:
+                raise Conflict("patrons are linked to different readers", field="reader_id")
             for loser in rows[1:]:
                 del self._rows[loser.patron.local_id]
             return self._change(survivor, replace(
                 survivor.patron,
-                reader_id=next(iter(links), None),
+                reader_id=survivor.patron.reader_id or next(iter(links), None),
                 blocked_locally=any(r.patron.blocked_locally for r in rows),
                 blocked_by_province=any(r.patron.blocked_by_province for r in rows),
             ))

@@ -17,4 +17,10 @@ def _authenticate() -> None:
         authenticate_request()
 
 
-from . import libraries, openapi, readers  # noqa: E402,F401  (routes register on import)
+from . import (  # noqa: E402,F401  (routes register on import)
+    duplicates,
+    libraries,
+    merges,
+    openapi,
+    readers,
+)

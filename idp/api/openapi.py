@@ -12,7 +12,9 @@ from pydantic.json_schema import models_json_schema
 
 from .. import schemas
 from ..cardsvc.openapi_ops import CARD_MODELS, CARD_OPERATIONS
+from ..duplicates.openapi_ops import DUPLICATE_MODELS, DUPLICATE_OPERATIONS
 from . import api
+from .merge_ops import MERGE_MODELS, MERGE_OPERATIONS
 
 
 class DocumentOut(BaseModel):
@@ -34,6 +36,8 @@ class ReaderOut(BaseModel):
     assurance: str
     home_library: str
     guardian_id: str | None
+    #: Set on a tombstone: the reader it was merged into (its ids resolve there).
+    merged_into: str | None = None
     mobile: str | None
     mobile_verified: bool
     documents: list[DocumentOut]
@@ -94,7 +98,7 @@ MODELS: list[type[BaseModel]] = [
     schemas.RegistrationIn, schemas.ReaderUpdateIn, schemas.StatusChangeIn,
     schemas.DocumentVerificationIn, schemas.MobileCodeIn, schemas.LibraryIn,
     ReaderOut, ReaderList, LibraryOut, LibraryList, AuditList, CodeSent, Problem,
-    *CARD_MODELS,
+    *CARD_MODELS, *DUPLICATE_MODELS, *MERGE_MODELS,
 ]
 
 REF = "#/components/schemas/{model}"
@@ -134,6 +138,8 @@ OPERATIONS: list[tuple[str, str, str, str | None, int, str, list[dict[str, Any]]
     ("get", "/api/libraries/{code}", "Show a member library", None, 200, "LibraryOut",
      [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}]),
     *CARD_OPERATIONS,
+    *DUPLICATE_OPERATIONS,
+    *MERGE_OPERATIONS,
 ]
 
 ERRORS = {

@@ -63,7 +63,14 @@ def list_readers() -> Response:
 
 @api.get("/readers/<ref>")
 def show_reader(ref: str) -> Response:
-    return _reader_response(find_reader(db(), ref))
+    """A tombstone answers for itself (status merged, ``merged_into``) and points at
+    the survivor, which every other route acts on when given the old id."""
+    reader = find_reader(db(), ref, follow=False)
+    response = _reader_response(reader)
+    if reader.merged_into is not None:
+        survivor = url_for("api.show_reader", ref=reader.merged_into)
+        response.headers["Link"] = f'<{survivor}>; rel="canonical"'
+    return response
 
 
 @api.patch("/readers/<ref>")

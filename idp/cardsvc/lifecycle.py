@@ -160,6 +160,37 @@ def reader_status_changed(session: Session, ctx: Context, reader: Reader) -> Non
         _sync_bits(session, ctx, [card], reader)
 
 
+def cancel_all(session: Session, ctx: Context, reader: Reader, *, actor: Actor,
+               reason: str) -> list[str]:
+    """Cancel every card of the reader that is still in use (a merge: the tombstone
+    holds no card); one status-list version; returns the serials."""
+    cards = list(session.scalars(select(Card).where(
+        Card.reader_id == reader.id,
+        Card.state.not_in((CardState.REPLACED.value, CardState.CANCELLED.value)))))
+    revoke = [card.status_index for card in cards if not card.revoked]
+    for card in cards:
+        before = card.state
+        card.state, card.revoked, card.updated_at = CardState.CANCELLED.value, True, ctx.now()
+        audit.record(session, actor, "card.cancel", "card", card.serial, now=ctx.now(),
+                     reason=reason, details={"reader": reader.id, "from": before,
+                                             "to": CardState.CANCELLED.value})
+    session.flush()
+    _publish(session, ctx, revoke)
+    return [card.serial for card in cards]
+
+
+def issue_anew(session: Session, ctx: Context, reader: Reader, *, actor: Actor) -> Card:
+    """A new card (new serial and index) for a reader whose cards were all closed,
+    e.g. one restored by an unmerge: the old serials stay revoked for good."""
+    for card in session.scalars(select(Card).where(Card.reader_id == reader.id,
+                                                   Card.state != CardState.REPLACED.value)):
+        if card.state != CardState.CANCELLED or not card.revoked:
+            raise Conflict("the reader still has a card in use", code="card_in_use")
+        card.state, card.updated_at = CardState.REPLACED.value, ctx.now()
+    session.flush()
+    return issue(session, ctx, reader, actor=actor)
+
+
 def card_view(card: Card) -> dict[str, Any]:
     return {"serial": card.serial, "reader_id": card.reader_id, "state": card.state,
             "revoked": card.revoked, "status_index": card.status_index,

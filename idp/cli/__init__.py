@@ -70,6 +70,7 @@ COMMAND_MODULES = (
     "config_cmd",
     "db_cmd",
     "demo_cmd",
+    "duplicates_cmd",
     "gate_cmd",
     "import_cmd",
     "keys_cmd",

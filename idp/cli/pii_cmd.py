@@ -18,11 +18,13 @@ def command() -> None:
 @click.option("--batch-size", type=click.IntRange(1, 10000), default=500, show_default=True)
 @domain_errors
 def rotate(batch_size: int) -> None:
-    """Re-encrypt document and mobile numbers under the first key of security.pii_keys.
+    """Re-encrypt document and mobile numbers (also those kept in merge snapshots)
+    under the first key of security.pii_keys.
 
     Afterwards older keys can be removed from the settings.
     """
     ctx = context()
     report = rotate_pii(ctx, actor=Actor.cli(), batch_size=batch_size)
-    click.echo(f"re-encrypted {report.documents} document numbers and {report.mobiles} "
-               f"mobiles under key {ctx.cipher.current_key_id}")
+    click.echo(f"re-encrypted {report.documents} document numbers, {report.mobiles} "
+               f"mobiles and {report.snapshots} merge snapshots under key "
+               f"{ctx.cipher.current_key_id}")

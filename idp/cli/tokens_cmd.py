@@ -18,12 +18,13 @@ def command() -> None:
 @click.argument("name")
 @click.option("--role", type=click.Choice(["admin", "staff"]), default="admin",
               show_default=True)
+@click.option("--library", help="Member library a staff token works for (staff only).")
 @domain_errors
-def create(name: str, role: str) -> None:
+def create(name: str, role: str, library: str | None) -> None:
     """Create token NAME and print its secret (shown only this once)."""
     ctx = context()
     with ctx.transaction() as session:
-        secret = staff.create_token(session, ctx.hasher, name, role=Role(role),
+        secret = staff.create_token(session, ctx.hasher, name, role=Role(role), library=library,
                                     actor=Actor.cli(), now=ctx.now())
     click.echo(secret)
 
@@ -35,8 +36,8 @@ def list_(as_json: bool) -> None:
     """List active tokens (names and roles, never secrets)."""
     ctx = context()
     with ctx.transaction() as session:
-        rows = [staff.token_view(t) for t in staff.list_tokens(session)]
-    emit(rows, ("name", "role", "created_at"), as_json=as_json)
+        rows = [staff.token_view(t, code) for t, code in staff.list_tokens(session)]
+    emit(rows, ("name", "role", "library", "created_at"), as_json=as_json)
 
 
 @command.command("revoke")

@@ -28,8 +28,10 @@ from .comparisons import (
 from .estimate import SESSIONS, estimate_from_patterns
 from .features import Record
 from .model import Match, MatchModel, NameFrequencies, corroborated, may_merge
-from .parameters import Parameters
+from .parameters import DEFAULT_PARAMETERS, Parameters
 
+#: Fewer records than this: default parameters, no name frequencies.
+MIN_RECORDS_TO_ESTIMATE = 1000
 _KINDS_OF_MASK = [tuple(s for s in SPACES if mask & BIT[s]) for mask in range(1 << len(SPACES))]
 
 
@@ -87,27 +89,29 @@ def paused_gc() -> Iterator[None]:
 
 def find_pairs(records: Sequence[Record], keys: Iterable[tuple[str, str, int]],
                parameters: Parameters | None, *, max_block: int,
-               review_threshold: float,
+               review_threshold: float, name_frequencies: bool = True,
                progress: Callable[[str, int], None] | None = None) -> EngineResult:
     """Scored candidate pairs of ``records``.
 
     ``keys`` are ``(kind, digest, index into records)``. With ``parameters`` None they
     are estimated from these records and their candidate pairs. A pair is kept when
     it may be merged automatically, or when its weight is at least
-    ``review_threshold`` and something besides a mobile agrees. ``progress`` hears
-    of each stage as it ends: ``("keys", n)``, ``("candidates", n)``,
-    ``("compared", n)``, ``("parameters", 0)``, ``("kept", n)``.
+    ``review_threshold`` and something besides a mobile agrees. Without
+    ``name_frequencies`` (a handful of records, as in an online check, tell nothing
+    about how common a name is) names weigh by level only. ``progress`` hears of
+    each stage as it ends: ``("keys", n)``, ``("candidates", n)``, ``("compared", n)``,
+    ``("parameters", 0)``, ``("kept", n)``.
     """
     if max_block < 2:
         raise ValueError("max_block must be at least 2")
     with paused_gc():
         return _find_pairs(records, keys, parameters, max_block, review_threshold,
-                           progress or (lambda stage, count: None))
+                           name_frequencies, progress or (lambda stage, count: None))
 
 
 def _find_pairs(records: Sequence[Record], keys: Iterable[tuple[str, str, int]],
                 parameters: Parameters | None, max_block: int, review_threshold: float,
-                report: Callable[[str, int], None]) -> EngineResult:
+                name_frequencies: bool, report: Callable[[str, int], None]) -> EngineResult:
     n = len(records)
     blocks, key_count = group_keys(keys)
     report("keys", key_count)
@@ -128,11 +132,15 @@ def _find_pairs(records: Sequence[Record], keys: Iterable[tuple[str, str, int]],
 
     report("compared", len(pairs))
     frequencies = NameFrequencies.of(records)
+    # A few hundred readers (a new installation, a small library's scan) tell too
+    # little about value frequencies: the documented defaults serve instead.
+    enough = n >= MIN_RECORDS_TO_ESTIMATE
     if parameters is None:
         patterns = {s.name: c for s, (c, _) in zip(SESSIONS, sessions, strict=True)}
-        parameters = estimate_from_patterns(records, patterns, frequencies)
+        parameters = (estimate_from_patterns(records, patterns, frequencies) if enough
+                      else DEFAULT_PARAMETERS)
     report("parameters", 0)
-    model = MatchModel(parameters, frequencies)
+    model = MatchModel(parameters, frequencies if name_frequencies and enough else None)
     result, uncorroborated = _keep(records, pairs, codes, model, review_threshold)
     report("kept", len(result))
     counts = EngineCounts(records=n, keys=key_count, blocks=compared,

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from ..context import Context
 from ..models import IdentityDocument, KeyKind, MatchKey, Reader, Status
 from ..pii import KeyedHasher
-from .features import MatchName, match_name
+from .features import MatchName, match_name, matching_birth_date
 
 #: The hash purpose of each key kind; documents and mobiles reuse the purposes of
 #: the identity database, so their keys equal the stored ``match_hash``/``mobile_hash``.
@@ -36,7 +36,9 @@ def name_keys(ctx: Context, name: MatchName, birth_date: dt.date | None) -> Iter
 
 def name_key_digests(hasher: KeyedHasher, name: MatchName, birth_date: dt.date | None
                      ) -> Iterator[tuple[KeyKind, str]]:
-    """The name keys under a bare hasher (for tools that have no Context)."""
+    """The name keys under a bare hasher (for tools that have no Context). A filler
+    birth date makes no key: it would put every reader without one in one block."""
+    birth_date = matching_birth_date(birth_date)
     if birth_date is None:
         return
     born = birth_date.isoformat()
@@ -99,3 +101,14 @@ def refresh_keys(session: Session, ctx: Context, reader: Reader,
 
 def drop_keys(session: Session, reader_id: str) -> None:
     session.execute(delete(MatchKey).where(MatchKey.reader_id == reader_id))
+
+
+def rebuild_keys(session: Session, ctx: Context, reader_ids: Iterable[str]) -> int:
+    """Recompute the stored keys of ``reader_ids`` (claimed documents are kept)."""
+    count = 0
+    for reader_id in reader_ids:
+        reader = session.get(Reader, reader_id)
+        if reader is not None:
+            refresh_keys(session, ctx, reader)
+            count += 1
+    return count

@@ -12,12 +12,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..context import Context
+from ..duplicates.features import match_name
+from ..duplicates.keys import RESIDENT_ID_TYPES, name_keys
 from ..models import (
     AuditEvent,
     IdentityDocument,
     ImportIssue,
+    KeyKind,
     LinkMethod,
     LinkState,
+    MatchKey,
     OutboxItem,
     Reader,
     ReaderLink,
@@ -39,6 +43,7 @@ class Batch:
     issues: list[dict[str, Any]] = field(default_factory=list)
     outbox: list[dict[str, Any]] = field(default_factory=list)
     audit: list[dict[str, Any]] = field(default_factory=list)
+    match_keys: list[dict[str, Any]] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
 
 
@@ -59,7 +64,9 @@ class BatchRecords:
         return sorted(cards)
 
     def _new_reader(self, batch: Batch, draft: Draft, name: str, card: str,
-                    now: dt.datetime) -> str:
+                    now: dt.datetime, *, claimed: str | None = None) -> str:
+        """Rows for a new reader; ``claimed`` is the hash of a resident ID the row
+        gave but another reader holds (kept as a blocking key only)."""
         assert draft.birth_date is not None
         cipher, hasher = self.ctx.cipher, self.ctx.hasher
         reader_id = new_reader_id()
@@ -77,7 +84,18 @@ class BatchRecords:
             "expires_on": draft.expiry or _years_later(self.ctx.today(), validity),
             "created_at": now, "updated_at": now, "version": 1,
         })
+        mobile_hash = batch.readers[-1]["mobile_hash"]
+        keys: set[tuple[str, str]] = {(kind.value, digest) for kind, digest in name_keys(
+            self.ctx, match_name(draft.family_name, draft.given_name), draft.birth_date)}
+        if mobile_hash:
+            keys.add((KeyKind.MOBILE.value, mobile_hash))
+        if claimed:
+            keys.add((KeyKind.CLAIMED_DOCUMENT.value, claimed))
         doc = draft.document
+        if doc is not None and doc.doc_type.value in RESIDENT_ID_TYPES:
+            keys.add((KeyKind.DOCUMENT.value, hasher.digest("identity-document", doc.match_key)))
+        batch.match_keys.extend({"reader_id": reader_id, "kind": kind, "digest": digest}
+                                for kind, digest in sorted(keys))
         if doc is not None:
             batch.documents.append({
                 "reader_id": reader_id, "doc_type": doc.doc_type.value, "country": doc.country,
@@ -153,5 +171,6 @@ class BatchRecords:
     def _store(self, batch: Batch) -> None:
         for model, rows in ((Reader, batch.readers), (IdentityDocument, batch.documents),
                             (AuditEvent, batch.audit), (ReaderLink, batch.links),
-                            (OutboxItem, batch.outbox), (ImportIssue, batch.issues)):
+                            (OutboxItem, batch.outbox), (ImportIssue, batch.issues),
+                            (MatchKey, batch.match_keys)):
             bulk_insert(self.session, model.__table__, rows)  # type: ignore[arg-type]

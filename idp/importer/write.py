@@ -3,17 +3,18 @@
 Matching is deliberately cautious (DESIGN "Duplicates"): a row joins an existing
 reader only through the library's back-link or an equal identity-document hash
 with an agreeing name. A same-name, same-birth-date reader is not enough: the row
-becomes a new reader and both go to the review list as possible duplicates.
+becomes a new reader, and the duplicate check queues the pair for review.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import select
 
+from ..duplicates import online
+from ..duplicates.features import MatchName, match_name, names_agree
 from ..models import IdentityDocument, LinkMethod, Reader, ReaderLink
 from ..services.names import search_name
 from .prepare import Draft
@@ -33,9 +34,10 @@ class Writer(BatchRecords):
             ReaderLink.library_id == lib, ReaderLink.local_barcode.in_(barcodes))))
         hashes = {id(d): self.ctx.hasher.digest("identity-document", d.document.match_key)
                   for d in drafts if d.document is not None}
-        by_hash: dict[str, tuple[str, str]] = {
-            h: (rid, name) for h, rid, name in s.execute(
-                select(IdentityDocument.match_hash, Reader.id, Reader.search_name)
+        by_hash: dict[str, tuple[str, MatchName]] = {
+            h: (rid, match_name(family, given)) for h, rid, family, given in s.execute(
+                select(IdentityDocument.match_hash, Reader.id, Reader.family_name,
+                       Reader.given_name)
                 .join(Reader, Reader.id == IdentityDocument.reader_id)
                 .where(IdentityDocument.match_hash.in_(list(hashes.values()))))}
         backlinks = [d.row.backlink for d in drafts if d.row.backlink]
@@ -44,15 +46,6 @@ class Writer(BatchRecords):
         linked_here = set(s.scalars(select(ReaderLink.reader_id).where(
             ReaderLink.library_id == lib, ReaderLink.reader_id.in_(
                 backlinks + [rid for rid, _ in by_hash.values()]))))
-        keys = {(search_name(d.family_name, d.given_name), d.birth_date) for d in drafts
-                if not d.fatal}
-        namesakes: dict[tuple[str, Any], list[str]] = {}
-        # By name through its index, then the date here: a row-value IN list over
-        # (name, date) pairs is planned as a scan of every reader, once per batch.
-        for rid, name, born in s.execute(select(Reader.id, Reader.search_name, Reader.birth_date)
-                                         .where(Reader.search_name.in_({n for n, _ in keys}))):
-            if (name, born) in keys:
-                namesakes.setdefault((name, born), []).append(rid)
         cards = self._card_numbers(len(drafts))
         for draft in drafts:
             local_id = draft.row.get("local_id")
@@ -64,29 +57,28 @@ class Writer(BatchRecords):
                 self._not_imported(batch, draft, now)
                 continue
             name = search_name(draft.family_name, draft.given_name)
+            wanted = match_name(draft.family_name, draft.given_name)
             reader_id, method = None, LinkMethod.IMPORTED
             if draft.row.backlink in known and known[draft.row.backlink] == name:
                 reader_id, method = draft.row.backlink, LinkMethod.AUTO_MATCHED
             digest = hashes.get(id(draft))
+            claimed = None
             if digest is not None and digest in by_hash:
                 holder, holder_name = by_hash[digest]
-                if reader_id is None and holder_name == name:
+                if reader_id is None and names_agree(holder_name, wanted):
                     reader_id, method = holder, LinkMethod.AUTO_MATCHED
                 elif holder != reader_id:
                     self._issue(batch, draft, now, "possible_duplicate", "document_number",
                                 "the identity document is registered to another reader "
-                                "whose name differs; imported without it", [holder])
+                                "whose name differs; imported without it and queued for "
+                                "duplicate review", [holder])
+                    claimed = digest
                 draft.document = None
             if reader_id is None:
-                reader_id = self._new_reader(batch, draft, name, cards.pop(), now)
+                reader_id = self._new_reader(batch, draft, name, cards.pop(), now,
+                                             claimed=claimed)
                 if digest is not None and draft.document is not None:
-                    by_hash[digest] = (reader_id, name)
-                others = namesakes.setdefault((name, draft.birth_date), [])
-                if others:
-                    self._issue(batch, draft, now, "possible_duplicate", None,
-                                "same name and birth date as another reader", list(others),
-                                reader_id=reader_id)
-                others.append(reader_id)
+                    by_hash[digest] = (reader_id, wanted)
                 batch.counts["created"] += 1
             else:
                 batch.counts["matched"] += 1
@@ -96,4 +88,8 @@ class Writer(BatchRecords):
             self._link(batch, draft, reader_id, method, now, taken_ids, taken_codes,
                        linked_here)
         self._store(batch)
+        if batch.readers and self.ctx.settings.duplicates.check_online:
+            found = online.check_ids(s, self.ctx, [r["id"] for r in batch.readers],
+                                     source="import")
+            batch.counts["possible_duplicates"] += len(found)
         return batch.counts

@@ -11,7 +11,15 @@ from .cards import (
     CardStatusHead,
     CardStatusVersion,
 )
-from .duplicates import DuplicatePair, KeyKind, MatchKey, MergeState, PairState, ReaderMerge
+from .duplicates import (
+    DuplicatePair,
+    DuplicateScan,
+    KeyKind,
+    MatchKey,
+    MergeState,
+    PairState,
+    ReaderMerge,
+)
 from .importing import ImportIssue, ImportRun
 from .library import Library, LibraryKind
 from .links import LibraryAdapterConfig, LinkMethod, LinkState, ReaderLink
@@ -48,6 +56,7 @@ __all__ = [
     "Consent",
     "DeviceCode",
     "DuplicatePair",
+    "DuplicateScan",
     "IdentityDocument",
     "ImportIssue",
     "ImportRun",

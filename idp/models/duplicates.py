@@ -56,7 +56,10 @@ class MatchKey(Base):
     __tablename__ = "reader_match_keys"
     __table_args__ = (
         CheckConstraint(_in("kind", KeyKind), name="kind"),
-        Index("ix_reader_match_keys_kind_digest", "kind", "digest"),
+        # Digests of different kinds never collide (each kind hashes with its own
+        # purpose), so look-ups and blocks go by digest alone; that also puts a
+        # claimed document in the same block as the document itself.
+        Index("ix_reader_match_keys_digest", "digest"),
     )
 
     reader_id: Mapped[str] = mapped_column(ForeignKey("readers.id"), primary_key=True)
@@ -95,6 +98,22 @@ class DuplicatePair(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class DuplicateScan(Base):
+    """One batch scan: its scope, the match parameters it used (estimated from the
+    data), and what it found. The newest finished scan's parameters score the
+    online checks at registration and import."""
+
+    __tablename__ = "duplicate_scans"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    #: "all", "new" (readers created since the previous scan) or "library:CODE"
+    scope: Mapped[str] = mapped_column(String(80))
+    parameters: Mapped[dict[str, Any]] = mapped_column(Json)
+    counts: Mapped[dict[str, Any]] = mapped_column(Json)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class ReaderMerge(Base):

@@ -1,10 +1,10 @@
 """Reconciliation: compare a library's links with its patron database.
 
 Drift kinds: ``missing`` (the local patron is gone), ``unlinked`` (its back-link
-no longer names the reader), ``changed`` (barcode or province-owned fields differ
-from what the link and the reader say). Repair never edits the library directly:
-it fixes the link and queues a delivery, so the relay's rules (ownership,
-idempotency, retries) apply to repairs too.
+names neither the reader nor a reader merged into it), ``changed`` (barcode or
+province-owned fields differ from what the link and the reader say). Repair never
+edits the library directly: it fixes the link and queues a delivery, so the
+relay's rules (ownership, idempotency, retries) apply to repairs too.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from ..context import Context
 from ..models import Library, LinkState, Reader, ReaderLink
 from ..services import audit, outbox
 from ..services.actor import Actor
+from ..services.lookup import resolves_to
 from ..services.provisioning import province_reader
 from .deliver import difference
 
@@ -60,6 +61,8 @@ def reconcile(session: Session, ctx: Context, library: Library, *, repair: bool,
         assert link.local_id is not None
         reader = session.get(Reader, link.reader_id)
         assert reader is not None
+        if reader.merged_into is not None:
+            continue  # waits for the relay to fold its patron into the survivor's
         patron = adapter.store.get(link.local_id)
         if patron is None:
             drift = Drift(reader.id, link.local_id, "missing", "no such local patron")
@@ -67,7 +70,7 @@ def reconcile(session: Session, ctx: Context, library: Library, *, repair: bool,
                 link.state, link.local_id, link.local_barcode = LinkState.PENDING.value, None, None
                 link.local_version, link.updated_at = None, now
                 drift.repair = "link pending; the relay provisions a patron again"
-        elif patron.reader_id != reader.id:
+        elif not resolves_to(session, patron.reader_id, reader.id):
             other = patron.reader_id
             drift = Drift(reader.id, link.local_id, "unlinked",
                           f"back-link names {other}" if other else "back-link removed")

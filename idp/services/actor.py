@@ -17,6 +17,8 @@ class Role(enum.StrEnum):
 class Actor:
     role: Role
     name: str
+    #: Code of the member library library staff work for; None for everyone else.
+    library: str | None = None
 
     def __str__(self) -> str:
         return f"{self.role.value}:{self.name}"

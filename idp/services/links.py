@@ -14,6 +14,7 @@ from ..errors import Conflict, InvalidInput, NotFound
 from ..models import Library, LinkMethod, LinkState, Reader, ReaderLink
 from . import audit
 from .actor import Actor
+from .lookup import resolves_to
 from .paging import library_rows
 from .provisioning import ensure_link_row, get_link, link_holding, mark_linked, provision
 
@@ -41,7 +42,9 @@ def staff_link(session: Session, ctx: Context, reader: Reader, library: Library,
         patron = store.get(local_id)
         if patron is None:
             raise NotFound(f"{library.code} has no local patron {local_id!r}", field="local_id")
-        patron = store.write_backlink(local_id, reader.id)
+        # A back-link to a reader merged into this one already names this reader.
+        if not resolves_to(session, patron.reader_id, reader.id):
+            patron = store.write_backlink(local_id, reader.id)
     except AdapterError as exc:
         raise Conflict(f"{library.code}: {exc.message}", field="local_id",
                        code=f"adapter_{exc.code}") from None

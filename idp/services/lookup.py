@@ -15,9 +15,16 @@ from ..models import IdentityDocument, Reader
 from .names import search_name
 from .numbers import is_card_number, is_reader_id
 
+#: Longer chains of merged readers mean a cycle: merges refuse tombstones, so none forms.
+_MAX_CHAIN = 32
 
-def find_reader(session: Session, ref: str) -> Reader:
-    """A reader by reader id or province card number, else :class:`NotFound`."""
+
+def find_reader(session: Session, ref: str, *, follow: bool = True) -> Reader:
+    """A reader by reader id or province card number, else :class:`NotFound`.
+
+    The id and card number of a reader merged into another keep resolving: to the
+    surviving reader, unless ``follow`` is false (then the tombstone itself).
+    """
     ref = ref.strip()
     reader: Reader | None = None
     if is_reader_id(ref):
@@ -26,7 +33,32 @@ def find_reader(session: Session, ref: str) -> Reader:
         reader = session.scalar(select(Reader).where(Reader.card_number == ref))
     if reader is None:
         raise NotFound("no reader with this id or card number", field="reader")
-    return reader
+    return surviving(session, reader) if follow else reader
+
+
+def surviving(session: Session, reader: Reader) -> Reader:
+    """The reader a tombstone was merged into, following later merges; ``reader``
+    itself when it is not a tombstone."""
+    for _ in range(_MAX_CHAIN):
+        if reader.merged_into is None:
+            return reader
+        target = session.get(Reader, reader.merged_into)
+        if target is None:
+            break
+        reader = target
+    raise RuntimeError(f"the merge chain of reader {reader.id} does not end")
+
+
+def resolves_to(session: Session, ref_id: str | None, reader_id: str) -> bool:
+    """Whether reader id ``ref_id`` is ``reader_id`` or a tombstone merged into it
+    (e.g. a library's back-link written before the merge)."""
+    if ref_id is None:
+        return False
+    if ref_id == reader_id:
+        return True
+    found = session.get(Reader, ref_id)
+    return found is not None and found.merged_into is not None and (
+        surviving(session, found).id == reader_id)
 
 
 def search_readers(session: Session, ctx: Context, query: str, *, limit: int = 50) -> (

@@ -3,7 +3,8 @@
 Rotation is two steps: put a new key first in ``security.pii_keys`` (new data is
 encrypted with it at once), then run this to re-encrypt old rows, after which
 the old key can be removed. Keyed hashes do not change, so look-ups keep working
-throughout.
+throughout. Merge records keep the ciphertexts of a merged reader's mobile in
+their snapshots (for unmerge); they are re-encrypted too.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from ..context import Context
-from ..models import IdentityDocument, Reader
+from ..models import IdentityDocument, Reader, ReaderMerge
 from . import audit
 from .actor import Actor
+from .merge_snapshot import reencrypted
 from .registration import DOCUMENT_CONTEXT, MOBILE_CONTEXT
 
 
@@ -24,6 +26,7 @@ from .registration import DOCUMENT_CONTEXT, MOBILE_CONTEXT
 class RotationReport:
     documents: int = 0
     mobiles: int = 0
+    snapshots: int = 0
 
 
 def rotate_pii(ctx: Context, *, actor: Actor, batch_size: int = 500,
@@ -52,8 +55,33 @@ def rotate_pii(ctx: Context, *, actor: Actor, batch_size: int = 500,
             setattr(report, field, getattr(report, field) + len(rows))
             if progress:
                 progress(len(rows))
+    report.snapshots = _rotate_snapshots(ctx, batch_size, progress)
     with ctx.transaction() as session:
         audit.record(session, actor, "pii.rotate", "pii_key", cipher.current_key_id,
                      now=ctx.now(), details={"documents": report.documents,
-                                             "mobiles": report.mobiles})
+                                             "mobiles": report.mobiles,
+                                             "snapshots": report.snapshots})
     return report
+
+
+def _rotate_snapshots(ctx: Context, batch_size: int,
+                      progress: Callable[[int], None] | None) -> int:
+    """Merge snapshots are JSON, so they are read in id order and rewritten where a
+    ciphertext is under an older key (there are few merges next to readers)."""
+    done, after = 0, 0
+    while True:
+        with ctx.transaction() as session:
+            records = session.scalars(
+                select(ReaderMerge).where(ReaderMerge.id > after).order_by(ReaderMerge.id)
+                .limit(batch_size).with_for_update()).all()
+            changed = 0
+            for record in records:
+                fresh = reencrypted(record.snapshot, ctx.cipher)
+                if fresh is not None:
+                    record.snapshot = fresh
+                    changed += 1
+        if not records:
+            return done
+        after, done = records[-1].id, done + changed
+        if progress and changed:
+            progress(changed)

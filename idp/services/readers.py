@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from ..cardsvc.lifecycle import reader_status_changed as reader_card_status_changed
 from ..context import Context
+from ..duplicates import online as duplicates
 from ..errors import Conflict, InvalidInput
 from ..identity.documents import mask_document_number
 from ..identity.phone import mask_mobile, normalise_mobile
@@ -124,6 +125,8 @@ def update_reader(
                      details={"fields": changed})
         if PROPAGATED & set(changed):
             outbox.enqueue(session, reader, "reader.update", now=ctx.now())
+        if {"family_name", "given_name", "mobile"} & set(changed):
+            duplicates.check(session, ctx, reader, source="update")
     return reader
 
 
@@ -186,6 +189,7 @@ def reader_view(reader: Reader, ctx: Context) -> dict[str, Any]:
         "assurance": reader.assurance,
         "home_library": reader.home_library.code,
         "guardian_id": reader.guardian_id,
+        "merged_into": reader.merged_into,
         "mobile": mask_mobile(mobile) if mobile else None,
         "mobile_verified": reader.mobile_verified_at is not None,
         "documents": [

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..context import Context
+from ..duplicates import online as duplicates
 from ..errors import Conflict, InvalidInput, NotFound
 from ..identity.documents import NormalisedDocument, normalise_document
 from ..identity.phone import normalise_mobile
@@ -191,6 +192,7 @@ def register_reader(session: Session, ctx: Context, data: RegistrationIn, *, act
         },
     )
     outbox.enqueue(session, reader, "reader.register", now=now)
+    duplicates.check(session, ctx, reader, source="registration")
     return reader
 
 

@@ -143,8 +143,15 @@ def test_tokens_create_list_revoke(cmd: Cmd):
     secret = cmd("tokens", "create", "alice", "--role", "staff").stdout.strip()
     assert secret.startswith("rpst_") and len(secret) > 40
     assert cmd.json_lines("tokens", "list") == [
-        {"name": "alice", "role": "staff", "created_at": cmd.json_lines(
+        {"name": "alice", "role": "staff", "library": None, "created_at": cmd.json_lines(
             "tokens", "list")[0]["created_at"]}]
+    cmd("tokens", "create", "bob", "--role", "staff", "--library", "city")
+    assert cmd.json_lines("tokens", "list")[1]["library"] == "CITY"
+    assert "only staff" in cmd("tokens", "create", "carol", "--library", "CITY",
+                               code=2).stderr
+    assert "no member library" in cmd("tokens", "create", "dave", "--role", "staff",
+                                      "--library", "NOPE", code=2).stderr
+    cmd("tokens", "revoke", "bob")
     assert secret not in cmd("tokens", "list").stdout
     cmd("tokens", "revoke", "alice")
     assert cmd.json_lines("tokens", "list") == []

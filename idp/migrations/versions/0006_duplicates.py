@@ -42,7 +42,7 @@ def upgrade() -> None:
         sa.CheckConstraint("kind IN ('doc','doc_claim','mobile','py_birth','sn_birth')",
                            name="ck_reader_match_keys_kind"),
     )
-    op.create_index("ix_reader_match_keys_kind_digest", "reader_match_keys", ["kind", "digest"])
+    op.create_index("ix_reader_match_keys_digest", "reader_match_keys", ["digest"])
     op.create_table(
         "duplicate_pairs",
         sa.Column("id", BigId, autoincrement=True, nullable=False),
@@ -70,6 +70,16 @@ def upgrade() -> None:
     op.create_index("ix_duplicate_pairs_state_score", "duplicate_pairs", ["state", "score"])
     op.create_index("ix_duplicate_pairs_reader_b", "duplicate_pairs", ["reader_b"])
     op.create_table(
+        "duplicate_scans",
+        sa.Column("id", BigId, autoincrement=True, nullable=False),
+        sa.Column("scope", sa.String(80), nullable=False),
+        sa.Column("parameters", Json, nullable=False),
+        sa.Column("counts", Json, nullable=False),
+        sa.Column("started_at", Stamp, nullable=False),
+        sa.Column("finished_at", Stamp, nullable=True),
+        sa.PrimaryKeyConstraint("id", name="pk_duplicate_scans"),
+    )
+    op.create_table(
         "reader_merges",
         sa.Column("id", BigId, autoincrement=True, nullable=False),
         sa.Column("survivor_id", READER, nullable=False),
@@ -95,6 +105,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("reader_merges")
+    op.drop_table("duplicate_scans")
     op.drop_table("duplicate_pairs")
     op.drop_table("reader_match_keys")
     with op.batch_alter_table("readers") as batch:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from idp.duplicates.blocking import KIND_SPACES
-from idp.duplicates.engine import find_pairs
+from idp.duplicates.engine import MIN_RECORDS_TO_ESTIMATE, find_pairs
 from idp.duplicates.features import Record
 from idp.duplicates.parameters import DEFAULT_PARAMETERS, Parameters
 from idp.models import KeyKind
@@ -125,13 +125,21 @@ def test_unknown_key_kinds_and_tiny_blocks_are_refused() -> None:
 
 
 def test_without_parameters_they_are_estimated_and_returned() -> None:
-    records = [record("张", "伟", documents=(ID_A,), mobile=PHONE, reader_id="a"),
-               record("张", "伟", documents=(ID_A,), reader_id="b")]
-    result = find_pairs(records, keys_of(records), None, max_block=5,
-                        review_threshold=THRESHOLD)
-    assert result.parameters.provenance["session.document"] == "too few pairs"
-    assert result.parameters.provenance["m.name"] == "default"
-    assert result.pairs[0].match.auto_merge
+    pair = [record("张", "伟", documents=(ID_A,), mobile=PHONE, reader_id="a"),
+            record("张", "伟", documents=(ID_A,), reader_id="b")]
+    few = find_pairs(pair, keys_of(pair), None, max_block=5, review_threshold=THRESHOLD)
+    assert few.parameters == DEFAULT_PARAMETERS  # too few readers to estimate from
+    assert few.pairs[0].match.auto_merge
+    filler = [record("李", chr(0x5000 + n % 2000) + chr(0x6000 + n // 2000),
+                     dt.date(1930, 1, 1) + dt.timedelta(days=11 * n), reader_id=f"f{n}")
+              for n in range(MIN_RECORDS_TO_ESTIMATE)]
+    records = pair + filler
+    many = find_pairs(records, keys_of(records), None, max_block=5,
+                      review_threshold=THRESHOLD)
+    assert many.parameters.provenance["session.document"] == "too few pairs"
+    assert many.parameters.provenance["m.name"] == "default"
+    assert many.parameters.provenance["u"].endswith("random pairs and value frequencies")
+    assert many.pairs[0].match.auto_merge
 
 
 def test_hashes_in_records_are_the_registration_hashes() -> None:

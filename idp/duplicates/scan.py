@@ -1,0 +1,175 @@
+"""The batch scan: every reader (or a library's, or the newly created) against
+every other reader sharing a blocking key, scored by the match model.
+
+The database does the blocking: one grouped query returns the members of every
+key shared by two or more readers, so keys held by one reader alone (most of
+them) never leave the server. Records are loaded once, the model's parameters
+are estimated from them (or configured), and the pairs found go to the review
+queue; decided pairs stay decided.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from ..context import Context
+from ..errors import InvalidInput
+from ..models import DuplicateScan, KeyKind, Library, MatchKey, Reader, ReaderLink, Status
+from ..services.actor import Actor
+from ..services.audit import record as audit_record
+from . import queue
+from .engine import find_pairs
+from .features import Record, match_name
+from .parameters import Parameters
+
+#: Called with (stage, done, total); total is None when unknown.
+Progress = Callable[[str, int, int | None], None]
+DOCUMENT_KINDS = (KeyKind.DOCUMENT.value, KeyKind.CLAIMED_DOCUMENT.value)
+_CHUNK = 5000
+
+
+@dataclass
+class ScanReport:
+    scan_id: int
+    scope: str
+    readers: int = 0
+    blocks: int = 0
+    compared: int = 0
+    skipped_blocks: list[dict[str, Any]] = field(default_factory=list)
+    found: int = 0
+    auto_merge: int = 0
+    queue: dict[str, int] = field(default_factory=dict)
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, Any]:
+        return {"readers": self.readers, "blocks": self.blocks, "compared": self.compared,
+                "skipped_blocks": self.skipped_blocks, "found": self.found,
+                "auto_merge": self.auto_merge, **self.queue}
+
+
+def configured_parameters(ctx: Context) -> Parameters | None:
+    path = ctx.settings.duplicates.parameters_file
+    if not path:
+        return None
+    try:
+        return Parameters.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InvalidInput(f"cannot use the match parameters in {path}: {exc}",
+                           field="duplicates.parameters_file") from None
+
+
+def latest_parameters(session: Session) -> Parameters | None:
+    data = session.scalar(select(DuplicateScan.parameters).where(
+        DuplicateScan.finished_at.is_not(None), DuplicateScan.scope == "all")
+        .order_by(DuplicateScan.id.desc()).limit(1))
+    return Parameters.from_json(data) if data else None
+
+
+def _scope_readers(session: Session, ctx: Context, scope: str) -> Any:
+    """A subquery of the reader ids a scoped scan starts from."""
+    if scope.startswith("library:"):
+        code = scope.split(":", 1)[1]
+        library_id = session.scalar(select(Library.id).where(Library.code == code))
+        if library_id is None:
+            raise InvalidInput(f"no member library has the code {code!r}", field="library")
+        linked = select(ReaderLink.reader_id).where(ReaderLink.library_id == library_id)
+        return select(Reader.id).where(or_(Reader.home_library_id == library_id,
+                                           Reader.id.in_(linked)))
+    since = session.scalar(select(DuplicateScan.started_at).where(
+        DuplicateScan.finished_at.is_not(None)).order_by(DuplicateScan.id.desc()).limit(1))
+    query = select(Reader.id)
+    return query.where(Reader.created_at >= since) if since is not None else query
+
+
+def _blocks(session: Session, scope_ids: Any) -> Iterator[tuple[str, str, list[str]]]:
+    """(kind, digest, reader ids) of every key shared by two or more readers."""
+    query = (select(func.min(MatchKey.kind), MatchKey.digest,
+                    func.aggregate_strings(MatchKey.reader_id, ","))
+             .group_by(MatchKey.digest).having(func.count() > 1))
+    if scope_ids is not None:
+        query = query.where(MatchKey.digest.in_(
+            select(MatchKey.digest).where(MatchKey.reader_id.in_(scope_ids))))
+    for kind, digest, members in session.execute(query).yield_per(_CHUNK):
+        yield kind, digest, members.split(",")
+
+
+def records_of(session: Session, ids: set[str] | None) -> Iterator[Record]:
+    """Match records of the readers ``ids`` (all readers when None), tombstones left out."""
+    readers = select(Reader.id, Reader.family_name, Reader.given_name, Reader.birth_date,
+                     Reader.sex, Reader.mobile_hash).where(Reader.status != Status.MERGED.value)
+    documents: dict[str, set[str]] = {}
+    keys = select(MatchKey.reader_id, MatchKey.digest).where(MatchKey.kind.in_(DOCUMENT_KINDS))
+    if ids is not None:
+        id_list = sorted(ids)
+        rows: list[Any] = []
+        doc_rows: list[Any] = []
+        for start in range(0, len(id_list), _CHUNK):
+            chunk = id_list[start:start + _CHUNK]
+            rows.extend(session.execute(readers.where(Reader.id.in_(chunk))))
+            doc_rows.extend(session.execute(keys.where(MatchKey.reader_id.in_(chunk))))
+    else:
+        rows = session.execute(readers).yield_per(_CHUNK)  # type: ignore[assignment]
+        doc_rows = session.execute(keys).yield_per(_CHUNK)  # type: ignore[assignment]
+    for reader_id, digest in doc_rows:
+        documents.setdefault(reader_id, set()).add(digest)
+    for reader_id, family, given, born, sex, mobile in rows:
+        yield Record(reader_id, match_name(family, given), born, sex,
+                     frozenset(documents.get(reader_id, ())), mobile)
+
+
+def run_scan(ctx: Context, *, library: str | None = None, new_only: bool = False,
+             actor: Actor | None = None, progress: Progress | None = None) -> ScanReport:
+    """Scan for duplicates and fill the review queue; returns what was found."""
+    scope = f"library:{library}" if library else "new" if new_only else "all"
+    actor = actor or Actor.cli()
+    settings = ctx.settings.duplicates
+    parameters = configured_parameters(ctx)
+    with ctx.transaction() as session:
+        scan = DuplicateScan(scope=scope, parameters={}, counts={}, started_at=ctx.now())
+        session.add(scan)
+        session.flush()
+        report = ScanReport(scan.id, scope)
+        if parameters is None and scope != "all":
+            parameters = latest_parameters(session)
+    tell = progress or (lambda stage, done, total: None)
+    with ctx.sessions() as session:
+        scope_ids = None if scope == "all" else _scope_readers(session, ctx, scope)
+        blocks = list(_blocks(session, scope_ids))
+        tell("blocks", len(blocks), len(blocks))
+        members = None if scope == "all" else {m for _, _, ids in blocks for m in ids}
+        records: list[Record] = []
+        for record in records_of(session, members):
+            records.append(record)
+            if len(records) % 100_000 == 0:
+                tell("readers", len(records), None)
+        tell("readers", len(records), len(records))
+    index = {record.reader_id: i for i, record in enumerate(records)}
+    keys = ((kind, digest, index[m]) for kind, digest, ids in blocks for m in ids if m in index)
+    result = find_pairs(records, keys, parameters, max_block=settings.max_block,
+                        review_threshold=settings.review_threshold)
+    report.readers, report.blocks = len(records), len(blocks)
+    report.compared = result.counts.candidate_pairs
+    report.skipped_blocks = [{"kind": b.kind, "size": b.size} for b in result.skipped]
+    report.parameters = result.parameters.to_json()
+    candidates = [queue.Candidate.of(records[p.first].reader_id, records[p.second].reader_id,
+                                     p.match.weight, p.match.auto_merge, p.match.explanation)
+                  for p in result.pairs]
+    report.found = len(candidates)
+    report.auto_merge = sum(1 for c in candidates if c.auto_merge)
+    tell("scored", report.found, report.found)
+    with ctx.transaction() as session:
+        report.queue = queue.record(session, candidates, source="scan", now=ctx.now())
+        scan_row = session.get(DuplicateScan, report.scan_id)
+        assert scan_row is not None
+        scan_row.parameters, scan_row.counts = report.parameters, report.counts()
+        scan_row.finished_at = ctx.now()
+        audit_record(session, actor, "duplicates.scan", "duplicate_scan", str(scan_row.id),
+                     now=ctx.now(), details=report.counts())
+    return report
