@@ -89,16 +89,14 @@ def report(n: int, registrations: list[Registration], outcome: dict[str, Any],
     auto, review = split(outcome, threshold)
     s = evaluation.score(person, auto, review)
     counts = outcome["counts"]
+    keys = f" from {counts['keys']:,} keys" if counts.get("keys") else ""
     print(f"readers {n:,}: {s.true_pairs:,} true pairs, "
-          f"{counts['candidate_pairs']:,} candidate pairs from {counts['keys']:,} keys")
-    print(f"  generate {timings['generate']:.1f} s, hash and key {timings['prepare']:.1f} s "
-          "(registration's work, not the scan's)")
-    print(f"  scan: {outcome['load_seconds'] + outcome['engine_seconds']:.1f} s wall "
-          f"(match records {outcome['load_seconds']:.1f} s, engine "
-          f"{outcome['engine_seconds']:.1f} s), peak RSS {outcome['peak_rss_mib']:,.0f} MiB")
-    if outcome.get("stages"):
-        print("  engine stages: " + ", ".join(f"{stage} {seconds:.1f} s"
-                                             for stage, seconds in outcome["stages"].items()))
+          f"{counts['candidate_pairs']:,} candidate pairs{keys}")
+    print(f"  generate {timings['generate']:.1f} s, hash, key and store "
+          f"{timings['prepare']:.1f} s (registration's work, not the scan's)")
+    print(f"  scan: {outcome['scan_seconds']:.1f} s wall, peak RSS "
+          f"{outcome['peak_rss_mib']:,.0f} MiB; "
+          + ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in outcome["stages"].items()))
     print(f"  auto-merge: {s.auto_pairs:,} pairs, precision {s.auto_precision:.4f} "
           f"(direct pairs {s.auto_precision_direct:.4f}), recall {s.auto_recall:.4f}")
     print(f"  auto + review: recall {s.total_recall:.4f}, proposals precision "
@@ -106,8 +104,9 @@ def report(n: int, registrations: list[Registration], outcome: dict[str, Any],
           f"= {s.review_per_10k:.0f} per 10,000 readers")
     skipped = Counter(kind for kind, _ in outcome["skipped"])
     largest = max((size for _, size in outcome["skipped"]), default=0)
-    print(f"  skipped blocks: {dict(skipped) or 'none'} (largest {largest}); "
-          f"{counts['uncorroborated']:,} pairs shared only a mobile")
+    mobile_only = (f"; {counts['uncorroborated']:,} pairs shared only a mobile"
+                   if "uncorroborated" in counts else "")
+    print(f"  skipped blocks: {dict(skipped) or 'none'} (largest {largest}){mobile_only}")
     if verbose:
         sweep(person, outcome, [threshold + step for step in (-4.0, -2.0, 0.0, 2.0, 4.0)])
         found = auto + review

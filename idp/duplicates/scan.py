@@ -26,7 +26,7 @@ from ..services.actor import Actor
 from ..services.audit import record as audit_record
 from . import queue
 from .engine import find_pairs
-from .features import Record, match_name
+from .features import Record, match_name, matching_birth_date
 from .parameters import Parameters
 
 #: Called with (stage, done, total); total is None when unknown.
@@ -120,7 +120,7 @@ def records_of(session: Session, ids: set[str] | None) -> Iterator[Record]:
     for reader_id, digest in doc_rows:
         documents.setdefault(reader_id, set()).add(digest)
     for reader_id, family, given, born, sex, mobile in rows:
-        yield Record(reader_id, match_name(family, given), born, sex,
+        yield Record(reader_id, match_name(family, given), matching_birth_date(born), sex,
                      frozenset(documents.get(reader_id, ())), mobile)
 
 
