@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 from .blocking import BIT, KIND_SPACES, SPACES, SkippedBlock, candidate_pairs, group_keys
 from .comparisons import (
-    COMPARISONS,
     I_NAME,
     N_EXACT,
     compare,
@@ -37,7 +36,8 @@ _KINDS_OF_MASK = [tuple(s for s in SPACES if mask & BIT[s]) for mask in range(1 
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """Two records (indices, ``first < second``) and the model's verdict."""
+    """Two records (indices into ``records``, ``first < second``) and the model's
+    verdict; ordering the readers' ids is the caller's business."""
 
     first: int
     second: int
@@ -186,5 +186,5 @@ def _keep(records: Sequence[Record], pairs: dict[int, int], codes: array[int], m
     return kept, uncorroborated
 
 
-__all__ = ["COMPARISONS", "Candidate", "EngineCounts", "EngineResult", "SkippedBlock",
-           "find_pairs"]
+__all__ = ["MIN_RECORDS_TO_ESTIMATE", "Candidate", "EngineCounts", "EngineResult",
+           "SkippedBlock", "find_pairs", "paused_gc"]
