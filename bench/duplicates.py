@@ -38,6 +38,7 @@ from idp.pii import KeyedHasher
 BENCH_HASH_KEY = bytes(range(32))
 DEFAULT_THRESHOLD = 4.0
 DEFAULT_MAX_BLOCK = 100
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def cpu_model() -> str:
@@ -58,26 +59,44 @@ def scan_in_memory(registrations: list[Registration], seed: int, *, max_block: i
         del rows, keys
         subprocess.run([sys.executable, "-m", "bench.duplicates_scan", str(prepared),
                         str(result), "--max-block", str(max_block),
-                        "--threshold", str(threshold)], check=True, stdout=subprocess.DEVNULL)
+                        "--threshold", str(threshold)], check=True, stdout=subprocess.DEVNULL,
+                       cwd=ROOT)
         with result.open("rb") as source:
             outcome: dict[str, Any] = pickle.load(source)
     return outcome, prepare_seconds
 
 
-def report(n: int, registrations: list[Registration], outcome: dict[str, Any],
-           timings: dict[str, float], verbose: bool) -> None:
-    person = [r.person for r in registrations]
+def split(outcome: dict[str, Any], threshold: float
+          ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(automatic pairs, review pairs at or above ``threshold``)."""
     auto = [(a, b) for a, b, is_auto, _ in outcome["pairs"] if is_auto]
-    review = [(a, b) for a, b, is_auto, _ in outcome["pairs"] if not is_auto]
+    review = [(a, b) for a, b, is_auto, weight in outcome["pairs"]
+              if not is_auto and weight >= threshold]
+    return auto, review
+
+
+def sweep(person: list[int], outcome: dict[str, Any], thresholds: list[float]) -> None:
+    print("  threshold  recall  review/10k  proposals precision")
+    for threshold in thresholds:
+        s = evaluation.score(person, *split(outcome, threshold))
+        print(f"  {threshold:>9.1f}  {s.total_recall:.4f}  {s.review_per_10k:>10.0f}  "
+              f"{s.proposed_precision:.4f}")
+
+
+def report(n: int, registrations: list[Registration], outcome: dict[str, Any],
+           timings: dict[str, float], threshold: float, verbose: bool) -> None:
+    person = [r.person for r in registrations]
+    auto, review = split(outcome, threshold)
     s = evaluation.score(person, auto, review)
     counts = outcome["counts"]
+    keys = f" from {counts['keys']:,} keys" if counts.get("keys") else ""
     print(f"readers {n:,}: {s.true_pairs:,} true pairs, "
-          f"{counts['candidate_pairs']:,} candidate pairs from {counts['keys']:,} keys")
-    print(f"  generate {timings['generate']:.1f} s, hash and key {timings['prepare']:.1f} s "
-          "(registration's work, not the scan's)")
-    print(f"  scan: {outcome['load_seconds'] + outcome['engine_seconds']:.1f} s wall "
-          f"(match records {outcome['load_seconds']:.1f} s, engine "
-          f"{outcome['engine_seconds']:.1f} s), peak RSS {outcome['peak_rss_mib']:,.0f} MiB")
+          f"{counts['candidate_pairs']:,} candidate pairs{keys}")
+    print(f"  generate {timings['generate']:.1f} s, hash, key and store "
+          f"{timings['prepare']:.1f} s (registration's work, not the scan's)")
+    print(f"  scan: {outcome['scan_seconds']:.1f} s wall, peak RSS "
+          f"{outcome['peak_rss_mib']:,.0f} MiB; "
+          + ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in outcome["stages"].items()))
     print(f"  auto-merge: {s.auto_pairs:,} pairs, precision {s.auto_precision:.4f} "
           f"(direct pairs {s.auto_precision_direct:.4f}), recall {s.auto_recall:.4f}")
     print(f"  auto + review: recall {s.total_recall:.4f}, proposals precision "
@@ -85,9 +104,11 @@ def report(n: int, registrations: list[Registration], outcome: dict[str, Any],
           f"= {s.review_per_10k:.0f} per 10,000 readers")
     skipped = Counter(kind for kind, _ in outcome["skipped"])
     largest = max((size for _, size in outcome["skipped"]), default=0)
-    print(f"  skipped blocks: {dict(skipped) or 'none'} (largest {largest}); "
-          f"{counts['uncorroborated']:,} pairs shared only a mobile")
+    mobile_only = (f"; {counts['uncorroborated']:,} pairs shared only a mobile"
+                   if "uncorroborated" in counts else "")
+    print(f"  skipped blocks: {dict(skipped) or 'none'} (largest {largest}){mobile_only}")
     if verbose:
+        sweep(person, outcome, [threshold + step for step in (-4.0, -2.0, 0.0, 2.0, 4.0)])
         found = auto + review
         missed = evaluation.missed_by_variant(person, [r.variant for r in registrations], found)
         print(f"  missed true pairs by variant: {dict(missed.most_common(12))}")
@@ -103,7 +124,8 @@ def main() -> None:
     parser.add_argument("--max-block", type=int, default=DEFAULT_MAX_BLOCK)
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
                         help="review threshold, as a match weight (log2 odds)")
-    parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--verbose", action="store_true",
+                        help="also recall at other thresholds, misses by kind, parameters")
     args = parser.parse_args()
     print(f"machine: {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"mode {args.mode}, max block {args.max_block}, review threshold {args.threshold}")
@@ -111,17 +133,19 @@ def main() -> None:
         started = time.perf_counter()
         registrations = list(PopulationGenerator(args.seed).registrations(n))
         timings = {"generate": time.perf_counter() - started}
+        # Verbose runs keep pairs down to 4 below the threshold, to show the trade-off.
+        floor = args.threshold - 4.0 if args.verbose else args.threshold
         if args.mode == "db":
             from bench.duplicates_db import scan_in_database
 
             outcome, timings["prepare"] = scan_in_database(registrations, args.seed,
                                                            max_block=args.max_block,
-                                                           threshold=args.threshold)
+                                                           threshold=floor)
         else:
             outcome, timings["prepare"] = scan_in_memory(registrations, args.seed,
                                                          max_block=args.max_block,
-                                                         threshold=args.threshold)
-        report(n, registrations, outcome, timings, args.verbose)
+                                                         threshold=floor)
+        report(n, registrations, outcome, timings, args.threshold, args.verbose)
 
 
 if __name__ == "__main__":

@@ -12,10 +12,12 @@ pairs it wrote to ``duplicate_pairs`` are read back and mapped to the ground tru
 from __future__ import annotations
 
 import datetime as dt
+import os
 import pickle
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,15 +50,19 @@ def library_code(n: int) -> str:
 
 
 @contextmanager
-def installation(server_url: str, workdir: Path) -> Iterator[Path]:
+def installation(server_url: str, workdir: Path, *, max_block: int, threshold: float
+                 ) -> Iterator[Path]:
     """A scratch database with migrated schema and the member libraries; yields the
     settings file."""
     with scratch(server_url, "dup_bench") as url:
         config = workdir / "readerpass.toml"
-        write_config(config, render_config(
+        settings = render_config(
             province_code="BENCH", province_name="Bench", instance_dir=str(workdir),
             database_url=url.render_as_string(hide_password=False),
-            public_url="http://127.0.0.1", secure_cookies=False))
+            public_url="http://127.0.0.1", secure_cookies=False)
+        settings += (f"\n[duplicates]\nreview_threshold = {threshold}\n"
+                     f"max_block = {max_block}\ncheck_online = false\n")
+        write_config(config, settings)
         ctx = Context.build(load_settings(config))
         try:
             migrate.upgrade(ctx.engine)
@@ -121,14 +127,11 @@ def load(ctx: Context, registrations: Sequence[Registration], rows: Sequence[Row
 
 def scan_in_database(registrations: list[Registration], seed: int, *, max_block: int,
                      threshold: float) -> tuple[dict[str, Any], float]:
-    import os
-    import time
-
     server = os.environ.get(POSTGRES_VARIABLE)
     if not server:
         raise SystemExit(f"--mode db needs {POSTGRES_VARIABLE} (source .ci/env)")
     with tempfile.TemporaryDirectory(prefix="dup-bench-") as workdir, installation(
-            server, Path(workdir)) as config:
+            server, Path(workdir), max_block=max_block, threshold=threshold) as config:
         started = time.perf_counter()
         ctx = Context.build(load_settings(config))
         try:
@@ -141,8 +144,8 @@ def scan_in_database(registrations: list[Registration], seed: int, *, max_block:
         del rows, keys
         result = Path(workdir) / "result.pickle"
         subprocess.run([sys.executable, "-m", "bench.duplicates_dbscan", str(config),
-                        str(result), "--max-block", str(max_block),
-                        "--threshold", str(threshold)], check=True, stdout=subprocess.DEVNULL)
+                        str(result)], check=True, stdout=subprocess.DEVNULL,
+                       cwd=Path(__file__).resolve().parents[1])
         with result.open("rb") as source:
             outcome: dict[str, Any] = pickle.load(source)
     outcome["pairs"] = [(index[a], index[b], auto, weight)

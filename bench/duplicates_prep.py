@@ -16,9 +16,8 @@ import datetime as dt
 import pickle
 import random
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from bench.population import TODAY, Registration
 from idp.duplicates.features import match_name
@@ -31,9 +30,9 @@ CHUNK = 50_000
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
-    """A reader as stored: no plain document number or mobile, only their hashes."""
+class Row(NamedTuple):
+    """A reader as stored: no plain document number or mobile, only their hashes.
+    A tuple, as a database driver returns rows (and cheap to unpickle)."""
 
     reader_id: str
     family_name: str

@@ -50,22 +50,22 @@ M_EQUAL, M_DIFFERENT, M_MISSING = range(3)
 Levels = tuple[int, int, int, int, int]
 
 _RADIX = tuple(len(c.levels) for c in COMPARISONS)
+_R1, _R2, _R3, _R4 = _RADIX[1:]
 #: How many distinct comparison vectors there are (5 * 4 * 3 * 3 * 3 = 540).
-PATTERNS = _RADIX[0] * _RADIX[1] * _RADIX[2] * _RADIX[3] * _RADIX[4]
+PATTERNS = _RADIX[0] * _R1 * _R2 * _R3 * _R4
 
 
 def encode(levels: Levels) -> int:
-    code = 0
-    for level, radix in zip(levels, _RADIX, strict=True):
-        code = code * radix + level
-    return code
+    name, birth, sex, document, mobile = levels
+    return (((name * _R1 + birth) * _R2 + sex) * _R3 + document) * _R4 + mobile
 
 
 def decode(code: int) -> Levels:
-    out = [0] * len(_RADIX)
-    for position in range(len(_RADIX) - 1, -1, -1):
-        code, out[position] = divmod(code, _RADIX[position])
-    return (out[0], out[1], out[2], out[3], out[4])
+    code, mobile = divmod(code, _R4)
+    code, document = divmod(code, _R3)
+    code, sex = divmod(code, _R2)
+    name, birth = divmod(code, _R1)
+    return (name, birth, sex, document, mobile)
 
 
 def name_level(a: MatchName, b: MatchName) -> int:
@@ -78,13 +78,12 @@ def name_level(a: MatchName, b: MatchName) -> int:
     distance of 1 on the syllables; the longer name must have two units, so two
     different one-character names are not "close".
     """
-    fa = a.family + a.given
-    fb = b.family + b.given
+    fa, fb = a.full, b.full
     if not fa or not fb:
         return N_MISSING
     if fa == fb:
         return N_EXACT
-    if "".join(a.pinyin) == "".join(b.pinyin):
+    if a.sound == b.sound:
         return N_PINYIN
     if a.given and b.given and a.family == b.given and a.given == b.family:
         return N_CLOSE
@@ -118,15 +117,24 @@ def birth_level(a: dt.date | None, b: dt.date | None) -> int:
 
 def compare(a: Record, b: Record) -> Levels:
     """The comparison vector of two records; symmetric in ``a`` and ``b``."""
-    sex = S_MISSING if a.sex is None or b.sex is None else (
-        S_AGREE if a.sex == b.sex else S_DISAGREE)
-    if not a.documents or not b.documents:
+    name_a, name_b = a.name, b.name
+    if name_a.full == name_b.full:  # the common case in a block, decided at once
+        name = N_EXACT if name_a.full else N_MISSING
+    else:
+        name = name_level(name_a, name_b)
+    born_a, born_b = a.birth_date, b.birth_date
+    birth = B_EXACT if born_a == born_b and born_a is not None else birth_level(born_a, born_b)
+    sex_a, sex_b = a.sex, b.sex
+    sex = S_MISSING if sex_a is None or sex_b is None else (
+        S_AGREE if sex_a == sex_b else S_DISAGREE)
+    docs_a, docs_b = a.documents, b.documents
+    if not docs_a or not docs_b:
         document = D_MISSING
     else:
-        document = D_DIFFERENT if a.documents.isdisjoint(b.documents) else D_EQUAL
-    if a.mobile is None or b.mobile is None:
+        document = D_DIFFERENT if docs_a.isdisjoint(docs_b) else D_EQUAL
+    mobile_a, mobile_b = a.mobile, b.mobile
+    if mobile_a is None or mobile_b is None:
         mobile = M_MISSING
     else:
-        mobile = M_EQUAL if a.mobile == b.mobile else M_DIFFERENT
-    return (name_level(a.name, b.name), birth_level(a.birth_date, b.birth_date), sex,
-            document, mobile)
+        mobile = M_EQUAL if mobile_a == mobile_b else M_DIFFERENT
+    return (name, birth, sex, document, mobile)

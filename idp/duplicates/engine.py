@@ -1,29 +1,23 @@
 """Batch duplicate detection over plain values: records and their blocking keys in,
 scored candidate pairs out. No database here; the scan loads and stores.
 
-Blocking: two records are compared only when they share a key of one kind (the two
-document kinds form one space, so a number held by one reader meets the same number
-claimed by another). A block larger than ``max_block`` (a placeholder birth date, a
-library's front-desk phone) would cost its square in comparisons and say little;
-it is skipped and reported. Keys are grouped by the built-in hash of their digest,
-not the digest itself, which keeps a million readers' keys in a few hundred
-megabytes; a hash collision only merges two blocks, so it costs a comparison and
-never adds evidence (the comparisons read the records, not the keys).
-
-Every candidate pair is compared once, whatever number of keys found it; pairs are
-kept as packed ints until the model has weighed them, and a :class:`Match` is built
-only for a pair that is kept: an automatic merge, or a pair at or above the review
-threshold whose evidence is more than a shared mobile.
+Every candidate pair (see :mod:`.blocking`) is compared once, whatever number of
+keys found it; pairs are kept as packed ints until the model has weighed them, and
+a :class:`Match` is built only for a pair that is kept: an automatic merge, or a
+pair at or above the review threshold whose evidence is more than a shared mobile.
 """
 
 from __future__ import annotations
 
+import gc
+from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+from .blocking import BIT, KIND_SPACES, SPACES, SkippedBlock, candidate_pairs, group_keys
 from .comparisons import (
-    COMPARISONS,
     I_NAME,
     N_EXACT,
     compare,
@@ -35,31 +29,21 @@ from .features import Record
 from .model import Match, MatchModel, NameFrequencies, corroborated, may_merge
 from .parameters import DEFAULT_PARAMETERS, Parameters
 
-#: Key kind -> (blocking space, bit in a pair's "found by" mask).
-KIND_SPACES = {"doc": "doc", "doc_claim": "doc", "mobile": "mobile", "py_birth": "py_birth",
-               "sn_birth": "sn_birth"}
-SPACES = ("doc", "mobile", "py_birth", "sn_birth")
 #: Fewer records than this: default parameters, no name frequencies.
 MIN_RECORDS_TO_ESTIMATE = 1000
-_BIT = {space: 1 << n for n, space in enumerate(SPACES)}
-_KINDS_OF_MASK = [tuple(s for s in SPACES if mask & _BIT[s]) for mask in range(1 << len(SPACES))]
+_KINDS_OF_MASK = [tuple(s for s in SPACES if mask & BIT[s]) for mask in range(1 << len(SPACES))]
 
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """Two records (indices, ``first < second``) and the model's verdict."""
+    """Two records (indices into ``records``, ``first < second``) and the model's
+    verdict; ordering the readers' ids is the caller's business."""
 
     first: int
     second: int
     match: Match
     #: The blocking spaces in which the pair shares a key.
     kinds: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class SkippedBlock:
-    kind: str
-    size: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,58 +68,29 @@ class EngineResult:
     parameters: Parameters
 
 
-def _blocks(keys: Iterable[tuple[str, str, int]]) -> tuple[dict[str, list[list[int]]], int]:
-    tables: dict[str, dict[int, int | list[int]]] = {space: {} for space in SPACES}
-    count = 0
-    for kind, digest, index in keys:
-        try:
-            table = tables[KIND_SPACES[kind]]
-        except KeyError:
-            raise ValueError(f"unknown blocking-key kind {kind!r}") from None
-        count += 1
-        slot = hash(digest)
-        seen = table.get(slot)
-        if seen is None:
-            table[slot] = index
-        elif isinstance(seen, int):
-            if seen != index:
-                table[slot] = [seen, index]
-        else:
-            seen.append(index)
-    blocks = {space: [sorted(set(members)) for members in table.values()
-                      if not isinstance(members, int)]
-              for space, table in tables.items()}
-    return blocks, count
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Hold the cyclic garbage collector while millions of objects are built.
 
-
-def _candidates(blocks: dict[str, list[list[int]]], n: int,
-                max_block: int) -> tuple[dict[int, int], list[SkippedBlock], int]:
-    pairs: dict[int, int] = {}
-    skipped: list[SkippedBlock] = []
-    compared = 0
-    for space, members_list in blocks.items():
-        bit = _BIT[space]
-        for members in members_list:
-            size = len(members)
-            if size < 2:
-                continue
-            if size > max_block:
-                skipped.append(SkippedBlock(space, size))
-                continue
-            compared += 1
-            get = pairs.get
-            for a in range(size - 1):
-                base = members[a] * n
-                for second in members[a + 1:]:
-                    key = base + second
-                    pairs[key] = get(key, 0) | bit
-    skipped.sort(key=lambda block: (-block.size, block.kind))
-    return pairs, skipped, compared
+    Every few hundred allocations of container objects the collector runs, and the
+    older generations it then walks hold everything built so far: building a
+    million records or blocks spends about half its time collecting garbage that
+    does not exist (none of these objects form cycles). Plain reference counting
+    still frees everything as usual.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def find_pairs(records: Sequence[Record], keys: Iterable[tuple[str, str, int]],
                parameters: Parameters | None, *, max_block: int,
-               review_threshold: float, name_frequencies: bool = True) -> EngineResult:
+               review_threshold: float, name_frequencies: bool = True,
+               progress: Callable[[str, int], None] | None = None) -> EngineResult:
     """Scored candidate pairs of ``records``.
 
     ``keys`` are ``(kind, digest, index into records)``. With ``parameters`` None they
@@ -143,35 +98,51 @@ def find_pairs(records: Sequence[Record], keys: Iterable[tuple[str, str, int]],
     it may be merged automatically, or when its weight is at least
     ``review_threshold`` and something besides a mobile agrees. Without
     ``name_frequencies`` (a handful of records, as in an online check, tell nothing
-    about how common a name is) names weigh by level only.
+    about how common a name is) names weigh by level only. ``progress`` hears of
+    each stage as it ends: ``("keys", n)``, ``("candidates", n)``, ``("compared", n)``,
+    ``("parameters", 0)``, ``("kept", n)``.
     """
     if max_block < 2:
         raise ValueError("max_block must be at least 2")
-    n = len(records)
-    blocks, key_count = _blocks(keys)
-    pairs, skipped, compared = _candidates(blocks, n, max_block)
-    del blocks
+    with paused_gc():
+        return _find_pairs(records, keys, parameters, max_block, review_threshold,
+                           name_frequencies, progress or (lambda stage, count: None))
 
-    codes = bytearray()  # comparison vectors: 540 patterns, so two bytes per pair
-    sessions: dict[str, Counter[int]] = {s.name: Counter() for s in SESSIONS}
-    session_bits = [(s.name, sum({_BIT[KIND_SPACES[k]] for k in s.kinds})) for s in SESSIONS]
+
+def _find_pairs(records: Sequence[Record], keys: Iterable[tuple[str, str, int]],
+                parameters: Parameters | None, max_block: int, review_threshold: float,
+                name_frequencies: bool, report: Callable[[str, int], None]) -> EngineResult:
+    n = len(records)
+    blocks, key_count = group_keys(keys)
+    report("keys", key_count)
+    pairs, skipped, compared = candidate_pairs(blocks, n, max_block)
+    del blocks
+    report("candidates", len(pairs))
+
+    codes = array("H")  # comparison vectors, in the order of ``pairs``: 540 patterns
+    sessions = [(Counter[int](), sum({BIT[KIND_SPACES[k]] for k in s.kinds}))
+                for s in SESSIONS]
     for key, mask in pairs.items():
         i, j = divmod(key, n)
         code = encode(compare(records[i], records[j]))
-        codes += code.to_bytes(2, "little")
-        for name, bits in session_bits:
+        codes.append(code)
+        for session_counts, bits in sessions:
             if mask & bits:
-                sessions[name][code] += 1
+                session_counts[code] += 1
 
+    report("compared", len(pairs))
     frequencies = NameFrequencies.of(records)
     # A few hundred readers (a new installation, a small library's scan) tell too
     # little about value frequencies: the documented defaults serve instead.
     enough = n >= MIN_RECORDS_TO_ESTIMATE
     if parameters is None:
-        parameters = (estimate_from_patterns(records, sessions, frequencies) if enough
+        patterns = {s.name: c for s, (c, _) in zip(SESSIONS, sessions, strict=True)}
+        parameters = (estimate_from_patterns(records, patterns, frequencies) if enough
                       else DEFAULT_PARAMETERS)
+    report("parameters", 0)
     model = MatchModel(parameters, frequencies if name_frequencies and enough else None)
     result, uncorroborated = _keep(records, pairs, codes, model, review_threshold)
+    report("kept", len(result))
     counts = EngineCounts(records=n, keys=key_count, blocks=compared,
                           skipped_blocks=len(skipped), candidate_pairs=len(pairs),
                           kept=len(result), auto_merge=sum(c.match.auto_merge for c in result),
@@ -179,7 +150,7 @@ def find_pairs(records: Sequence[Record], keys: Iterable[tuple[str, str, int]],
     return EngineResult(pairs=result, skipped=skipped, counts=counts, parameters=parameters)
 
 
-def _keep(records: Sequence[Record], pairs: dict[int, int], codes: bytearray, model: MatchModel,
+def _keep(records: Sequence[Record], pairs: dict[int, int], codes: array[int], model: MatchModel,
           threshold: float) -> tuple[list[Candidate], int]:
     """Weigh every pair from its stored comparison vector; build Matches for the kept."""
     weights = model.weights
@@ -189,8 +160,7 @@ def _keep(records: Sequence[Record], pairs: dict[int, int], codes: bytearray, mo
     n = len(records)
     kept: list[Candidate] = []
     uncorroborated = 0
-    for position, (key, mask) in enumerate(pairs.items()):
-        code = codes[2 * position] | codes[2 * position + 1] << 8
+    for code, (key, mask) in zip(codes, pairs.items(), strict=True):
         entry = table.get(code)
         if entry is None:
             levels = decode(code)
@@ -207,7 +177,7 @@ def _keep(records: Sequence[Record], pairs: dict[int, int], codes: bytearray, mo
         i, j = divmod(key, n)
         a = records[i]
         if exact_name:
-            weight += model.name_weight(N_EXACT, a.name.family + a.name.given)[0]
+            weight += model.name_weight(N_EXACT, a.name.full)[0]
         if weight >= threshold or maybe_auto:
             match = model.match(a, records[j], decode(code))
             if match.auto_merge or match.weight >= threshold:
@@ -216,5 +186,5 @@ def _keep(records: Sequence[Record], pairs: dict[int, int], codes: bytearray, mo
     return kept, uncorroborated
 
 
-__all__ = ["COMPARISONS", "Candidate", "EngineCounts", "EngineResult", "SkippedBlock",
-           "find_pairs"]
+__all__ = ["MIN_RECORDS_TO_ESTIMATE", "Candidate", "EngineCounts", "EngineResult",
+           "SkippedBlock", "find_pairs", "paused_gc"]

@@ -5,9 +5,10 @@ record linkage at scale", IJPDS 7(3), 2022):
 
 * **u** from random pairs of records, which are almost all two different people:
   the share of each level among ``sample_pairs`` uniformly drawn pairs. The
-  exact-agreement levels of name, birth date and mobile are computed instead from
-  value frequencies (the chance two random records share a value, sum of
-  c(c-1) / n(n-1)), which is exact and catches what a sample is too small to see.
+  exact-agreement levels of name, birth date and mobile, and the homophone level of
+  the name, are computed instead from value frequencies (the chance two random
+  records share a value, sum of c(c-1) / n(n-1)), which is exact and catches what a
+  sample is too small to see.
   A level the sample never shows keeps its configured value, and so does a shared
   resident-ID hash: the only random pairs that share one are duplicates.
 * **m** by expectation maximisation (Dempster, Laird and Rubin, 1977) over the
@@ -28,6 +29,7 @@ ignored, and what it would have trained keeps its configured value; the result's
 
 from __future__ import annotations
 
+import operator
 import random
 from collections import Counter
 from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
@@ -44,10 +46,11 @@ from .comparisons import (
     I_SEX,
     M_EQUAL,
     N_EXACT,
+    N_PINYIN,
     compare,
-    decode,
     encode,
 )
+from .em import EmResult, Probabilities, expectation_maximisation
 from .features import Record
 from .model import NameFrequencies
 from .parameters import DEFAULT_PARAMETERS, Parameters
@@ -70,12 +73,9 @@ NAME_BIRTH_SESSION = Session("name_birth", NAME_BIRTH_KINDS, (I_SEX, I_DOCUMENT,
 SESSIONS = (DOCUMENT_SESSION, NAME_BIRTH_SESSION)
 
 MIN_SESSION_PAIRS = 20
+#: Enough to see the levels left to sampling (about 1 pair in 200) a few hundred times.
+SAMPLE_PAIRS = 100_000
 MIN_EXPECTED_MATCHES = 10.0
-MAX_ITERATIONS = 200
-TOLERANCE = 1e-6
-PSEUDO_PAIRS = 1.0
-
-Probabilities = list[list[float]]  # per comparison, per non-missing level
 
 
 def _table(parameters: Parameters, which: str) -> Probabilities:
@@ -88,9 +88,13 @@ def _named(values: Probabilities) -> dict[str, dict[str, float]]:
             for c, row in zip(COMPARISONS, values, strict=True)}
 
 
-def _agreement(values: Iterable[Hashable | None]) -> float | None:
-    counts = Counter(v for v in values if v is not None)
-    n = sum(counts.values())
+def _agreement(values: Iterable[Hashable]) -> float | None:
+    """The chance that two distinct random records share a value (None and "" are no
+    value): sum of c(c-1) over n(n-1)."""
+    counts = Counter(values)
+    counts.pop(None, None)
+    counts.pop("", None)
+    n = counts.total()
     if n < 2:
         return None
     shared = sum(c * (c - 1) for c in counts.values())
@@ -111,10 +115,13 @@ def estimate_u(records: Sequence[Record], frequencies: NameFrequencies, defaults
         levels = compare(records[i], records[j + (j >= i)])
         for index, level in enumerate(levels):
             counts[index][level] += 1
-    exact = {
-        I_NAME: (N_EXACT, frequencies.agreement() or None),
-        I_BIRTH: (B_EXACT, _agreement(r.birth_date for r in records)),
-        I_MOBILE: (M_EQUAL, _agreement(r.mobile for r in records)),
+    same_name = frequencies.agreement() or None
+    same_sound = _agreement(map(operator.attrgetter("name.sound"), records))
+    homophone = same_sound - same_name if same_sound and same_name else None
+    pinned_levels = {
+        I_NAME: {N_EXACT: same_name, N_PINYIN: homophone},
+        I_BIRTH: {B_EXACT: _agreement(map(operator.attrgetter("birth_date"), records))},
+        I_MOBILE: {M_EQUAL: _agreement(map(operator.attrgetter("mobile"), records))},
     }
     # A random sample cannot tell a number shared by two people from a duplicate
     # (the only pairs it finds sharing one are duplicates): that u stays configured.
@@ -125,68 +132,20 @@ def estimate_u(records: Sequence[Record], frequencies: NameFrequencies, defaults
         if seen == 0:
             continue
         raw = [c / seen if c else default for c, default in zip(observed, u[index], strict=True)]
-        fixed_level, fixed_value = exact.get(index, (None, None))
-        if fixed_value is None or not 0.0 < fixed_value < 1.0:
-            fixed_level, fixed_value = None, 0.0
-        rest = sum(v for level, v in enumerate(raw) if level != fixed_level)
-        scale = (1.0 - fixed_value) / rest
-        u[index] = [fixed_value if level == fixed_level else v * scale
-                    for level, v in enumerate(raw)]
+        pinned = {level: value for level, value in pinned_levels.get(index, {}).items()
+                  if value is not None and 0.0 < value < 1.0}
+        if sum(pinned.values()) >= 1.0:
+            pinned = {}
+        rest = sum(v for level, v in enumerate(raw) if level not in pinned)
+        scale = (1.0 - sum(pinned.values())) / rest
+        u[index] = [pinned.get(level, v * scale) for level, v in enumerate(raw)]
     return u, {"u": f"{sample_pairs} random pairs and value frequencies"}
-
-
-@dataclass(frozen=True)
-class EmResult:
-    m: Probabilities
-    prior: float  # the share of matches among the session's pairs
-    expected_matches: float
-    #: Expected matches per level of each comparison, missing levels included.
-    by_level: list[list[float]]
-    converged: bool
-    iterations: int
-
-
-def expectation_maximisation(counts: Mapping[int, int], trains: Sequence[int],
-                             m0: Probabilities, u: Probabilities) -> EmResult:
-    """Fit m and the share of matches to pattern counts, u fixed."""
-    patterns = [(decode(code), n) for code, n in counts.items()]
-    total = sum(counts.values())
-    m = [row[:] for row in m0]
-    share = 0.5
-    for iteration in range(1, MAX_ITERATIONS + 1):
-        by_level = [[0.0] * len(c.levels) for c in COMPARISONS]
-        matches = 0.0
-        for levels, n in patterns:
-            likely_match, likely_not = share, 1.0 - share
-            for index in trains:
-                level = levels[index]
-                if level < COMPARISONS[index].missing:
-                    likely_match *= m[index][level]
-                    likely_not *= u[index][level]
-            posterior = n * likely_match / (likely_match + likely_not)
-            matches += posterior
-            for index in trains:
-                by_level[index][levels[index]] += posterior
-        new_m = [row[:] for row in m]
-        for index in trains:
-            seen = by_level[index][:-1]
-            weight = sum(seen) + PSEUDO_PAIRS
-            new_m[index] = [(s + PSEUDO_PAIRS * prior) / weight
-                            for s, prior in zip(seen, m0[index], strict=True)]
-        new_share = matches / total
-        delta = max([abs(new_share - share)] + [abs(a - b) for index in trains
-                                                for a, b in zip(new_m[index], m[index],
-                                                                strict=True)])
-        m, share = new_m, new_share
-        if delta < TOLERANCE:
-            return EmResult(m, share, matches, by_level, True, iteration)
-    return EmResult(m, share, matches, by_level, False, MAX_ITERATIONS)
 
 
 def estimate_from_patterns(records: Sequence[Record], patterns: Mapping[str, Counter[int]],
                            frequencies: NameFrequencies, *,
                            defaults: Parameters = DEFAULT_PARAMETERS,
-                           sample_pairs: int = 200_000, seed: int = 0) -> Parameters:
+                           sample_pairs: int = SAMPLE_PAIRS, seed: int = 0) -> Parameters:
     """Parameters from the comparison-vector counts of each session's pairs."""
     u, provenance = estimate_u(records, frequencies, defaults, sample_pairs=sample_pairs,
                                seed=seed)
@@ -246,7 +205,7 @@ def session_patterns(records: Sequence[Record],
 
 
 def estimate(records: Sequence[Record], pairs: Iterable[tuple[int, int, Collection[str]]], *,
-             defaults: Parameters = DEFAULT_PARAMETERS, sample_pairs: int = 200_000,
+             defaults: Parameters = DEFAULT_PARAMETERS, sample_pairs: int = SAMPLE_PAIRS,
              seed: int = 0) -> Parameters:
     """Parameters for ``records`` from their candidate pairs: ``(i, j, kinds)`` with
     the indices of two records and the key kinds that brought them together."""

@@ -26,10 +26,15 @@ class MatchName:
     family: str
     given: str
     pinyin: tuple[str, ...]  # one toneless syllable (or Latin word) per unit of ``full``
+    # Derived once here rather than at every comparison: a batch scan compares a
+    # million names several times each.
+    full: str = field(init=False, repr=False, compare=False)
+    #: The pinyin joined: "Zhang Wei" typed in letters sounds like 张伟.
+    sound: str = field(init=False, repr=False, compare=False)
 
-    @property
-    def full(self) -> str:
-        return self.family + self.given
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "full", self.family + self.given)
+        object.__setattr__(self, "sound", "".join(self.pinyin))
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +64,13 @@ def matching_birth_date(birth_date: dt.date | None) -> dt.date | None:
 
 def _compact(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
-    return "".join(ch for ch in text if ch.isalnum()).casefold()
+    if not text.isalnum():  # most names are letters only: skip the per-character pass
+        text = "".join(ch for ch in text if ch.isalnum())
+    return text.casefold()
 
 
-@functools.lru_cache(maxsize=65536)
+# Sized for a province: given names repeat far more than whole names do.
+@functools.lru_cache(maxsize=262144)
 def _simplified(text: str) -> str:
     return str(_T2S.convert(text)) if text else ""
 

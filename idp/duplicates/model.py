@@ -21,8 +21,9 @@ Splink's term-frequency adjustment does the same).
 
 **A phone number alone is never enough** (DESIGN "Duplicates and merge"): families
 share phones and carriers reissue numbers. An equal mobile counts only as
-corroboration: when neither name (exact, pinyin or close), nor birth date (exact or
-close), nor resident ID agrees, the mobile adds 0 and the pair's explanation says so.
+corroboration: when neither name (exact or pinyin), nor birth date (exact or close),
+nor resident ID agrees, the mobile adds 0 and the pair's explanation says so; the
+batch engine does not even keep such a pair.
 
 **Decision.** A pair may be merged without review only when both readers hold the
 same valid resident-ID hash *and* their names agree (the same matching form, or the
@@ -42,6 +43,7 @@ configured (:class:`.parameters.Parameters`).
 from __future__ import annotations
 
 import math
+import operator
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -59,7 +61,6 @@ from .comparisons import (
     I_NAME,
     M_EQUAL,
     N_EXACT,
-    N_OTHER,
     N_PINYIN,
     Levels,
     compare,
@@ -67,6 +68,8 @@ from .comparisons import (
 )
 from .features import Record
 from .parameters import DEFAULT_PARAMETERS, Parameters
+
+_FULL_NAME = operator.attrgetter("name.full")
 
 
 class NameFrequencies:
@@ -80,7 +83,7 @@ class NameFrequencies:
 
     @classmethod
     def of(cls, records: Iterable[Record]) -> NameFrequencies:
-        counts = Counter(r.name.family + r.name.given for r in records)
+        counts = Counter(map(_FULL_NAME, records))
         counts.pop("", None)
         return cls(counts, sum(counts.values()))
 
@@ -139,9 +142,11 @@ class Match:
 
 
 def corroborated(levels: Levels) -> bool:
-    """Something besides the mobile agrees (what lets an equal mobile count)."""
+    """Something that sets a person apart from their family agrees besides the mobile
+    (what lets an equal mobile count). A name one character apart is not enough:
+    in a family it is the rule (王强 and his son 王军; siblings 王伟明 and 王伟华)."""
     name, birth, _, document, _ = levels
-    return name < N_OTHER or birth in (B_EXACT, B_CLOSE) or document == D_EQUAL
+    return name <= N_PINYIN or birth in (B_EXACT, B_CLOSE) or document == D_EQUAL
 
 
 def may_merge(levels: Levels) -> bool:
@@ -186,8 +191,7 @@ class MatchModel:
         if levels is None:
             levels = compare(a, b)
         contributions, capped = self._contributions(levels)
-        contributions[I_NAME], adjusted = self.name_weight(
-            levels[I_NAME], a.name.family + a.name.given)
+        contributions[I_NAME], adjusted = self.name_weight(levels[I_NAME], a.name.full)
         auto = may_merge(levels) and names_agree(a.name, b.name, levels[I_NAME])
         return Match(weight=self.prior_weight + math.fsum(contributions), auto_merge=auto,
                      levels=levels, contributions=tuple(contributions),

@@ -25,8 +25,8 @@ from ..models import DuplicateScan, KeyKind, Library, MatchKey, Reader, ReaderLi
 from ..services.actor import Actor
 from ..services.audit import record as audit_record
 from . import queue
-from .engine import find_pairs
-from .features import Record, match_name
+from .engine import find_pairs, paused_gc
+from .features import Record, match_name, matching_birth_date
 from .parameters import Parameters
 
 #: Called with (stage, done, total); total is None when unknown.
@@ -120,7 +120,7 @@ def records_of(session: Session, ids: set[str] | None) -> Iterator[Record]:
     for reader_id, digest in doc_rows:
         documents.setdefault(reader_id, set()).add(digest)
     for reader_id, family, given, born, sex, mobile in rows:
-        yield Record(reader_id, match_name(family, given), born, sex,
+        yield Record(reader_id, match_name(family, given), matching_birth_date(born), sex,
                      frozenset(documents.get(reader_id, ())), mobile)
 
 
@@ -139,7 +139,7 @@ def run_scan(ctx: Context, *, library: str | None = None, new_only: bool = False
         if parameters is None and scope != "all":
             parameters = latest_parameters(session)
     tell = progress or (lambda stage, done, total: None)
-    with ctx.sessions() as session:
+    with ctx.sessions() as session, paused_gc():
         scope_ids = None if scope == "all" else _scope_readers(session, ctx, scope)
         blocks = list(_blocks(session, scope_ids))
         tell("blocks", len(blocks), len(blocks))
@@ -152,8 +152,11 @@ def run_scan(ctx: Context, *, library: str | None = None, new_only: bool = False
         tell("readers", len(records), len(records))
     index = {record.reader_id: i for i, record in enumerate(records)}
     keys = ((kind, digest, index[m]) for kind, digest, ids in blocks for m in ids if m in index)
+    # A scoped scan loads only the members of its blocks, who share names by
+    # construction: their frequencies are not the province's, so names weigh by level.
     result = find_pairs(records, keys, parameters, max_block=settings.max_block,
-                        review_threshold=settings.review_threshold)
+                        review_threshold=settings.review_threshold,
+                        name_frequencies=scope == "all")
     report.readers, report.blocks = len(records), len(blocks)
     report.compared = result.counts.candidate_pairs
     report.skipped_blocks = [{"kind": b.kind, "size": b.size} for b in result.skipped]
