@@ -258,7 +258,7 @@ class DuplicatesSettings(_Section):
     in bits: log2 of how much likelier the agreements are for one person than for two."""
 
     #: Pairs scoring at least this go to the review queue.
-    review_threshold: float = Field(default=8.0, ge=-50, le=100)
+    review_threshold: float = Field(default=4.0, ge=-50, le=100)
     #: Blocks sharing one key with more readers than this are skipped and reported
     #: (very common name and birth date, a school's shared phone).
     max_block: int = Field(default=100, ge=2, le=100_000)
