@@ -36,7 +36,7 @@ from idp.pii import KeyedHasher
 
 #: A benchmark key, never a deployment's: the hashes only need to be consistent.
 BENCH_HASH_KEY = bytes(range(32))
-DEFAULT_THRESHOLD = 4.0
+DEFAULT_THRESHOLD = 0.0  # more likely one person than two
 DEFAULT_MAX_BLOCK = 100
 ROOT = Path(__file__).resolve().parents[1]
 
