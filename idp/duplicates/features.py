@@ -106,12 +106,3 @@ def match_name(family_name: str, given_name: str) -> MatchName:
     family = _simplified(_compact(family_name))
     given = _simplified(_compact(given_name))
     return MatchName(family, given, pinyin_of(family + given))
-
-
-def names_agree(a: MatchName, b: MatchName) -> bool:
-    """The name agreement an automatic merge needs: equal in matching form (so
-    traditional and simplified spellings agree), or the same family name and the
-    same pinyin throughout (a homophone character in the given name)."""
-    if not a.full or not b.full:
-        return False
-    return a.full == b.full or (a.family == b.family and a.pinyin == b.pinyin)

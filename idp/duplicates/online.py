@@ -8,7 +8,6 @@ or the documented defaults before any scan).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
@@ -25,19 +24,10 @@ from .model import MatchModel
 from .parameters import DEFAULT_PARAMETERS, Parameters
 from .scan import configured_parameters, latest_parameters, records_of
 
-_PARAMETERS_TTL = dt.timedelta(seconds=60)
-_cache: dict[int, tuple[dt.datetime, Parameters]] = {}
-
 
 def parameters_for(session: Session, ctx: Context) -> Parameters:
-    """The parameters online checks score with, re-read at most once a minute."""
-    now = ctx.now()
-    cached = _cache.get(id(ctx))
-    if cached is not None and now - cached[0] < _PARAMETERS_TTL:
-        return cached[1]
-    parameters = configured_parameters(ctx) or latest_parameters(session) or DEFAULT_PARAMETERS
-    _cache[id(ctx)] = (now, parameters)
-    return parameters
+    """The parameters online checks score with (one indexed read of the newest scan)."""
+    return configured_parameters(ctx) or latest_parameters(session) or DEFAULT_PARAMETERS
 
 
 def check(session: Session, ctx: Context, reader: Reader, *, source: str) -> list[

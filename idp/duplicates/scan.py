@@ -72,7 +72,7 @@ def latest_parameters(session: Session) -> Parameters | None:
     return Parameters.from_json(data) if data else None
 
 
-def _scope_readers(session: Session, ctx: Context, scope: str) -> Any:
+def _scope_readers(session: Session, scope: str) -> Any:
     """A subquery of the reader ids a scoped scan starts from."""
     if scope.startswith("library:"):
         code = scope.split(":", 1)[1]
@@ -146,7 +146,7 @@ def run_scan(ctx: Context, *, library: str | None = None, new_only: bool = False
             parameters = latest_parameters(session)
     tell = progress or (lambda stage, done, total: None)
     with ctx.sessions() as session, paused_gc():
-        scope_ids = None if scope == "all" else _scope_readers(session, ctx, scope)
+        scope_ids = None if scope == "all" else _scope_readers(session, scope)
         blocks = list(_blocks(session, scope_ids))
         tell("blocks", len(blocks), len(blocks))
         members = None if scope == "all" else {m for _, _, ids in blocks for m in ids}

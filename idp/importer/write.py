@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from sqlalchemy import select
 
 from ..duplicates import online
-from ..duplicates.features import MatchName, match_name, names_agree
+from ..duplicates.comparisons import name_level, names_agree
+from ..duplicates.features import MatchName, match_name
 from ..models import IdentityDocument, LinkMethod, Reader, ReaderLink
 from ..services.names import search_name
 from .prepare import Draft
@@ -65,7 +66,8 @@ class Writer(BatchRecords):
             claimed = None
             if digest is not None and digest in by_hash:
                 holder, holder_name = by_hash[digest]
-                if reader_id is None and names_agree(holder_name, wanted):
+                if reader_id is None and names_agree(holder_name, wanted,
+                                                     name_level(holder_name, wanted)):
                     reader_id, method = holder, LinkMethod.AUTO_MATCHED
                 elif holder != reader_id:
                     self._issue(batch, draft, now, "possible_duplicate", "document_number",
