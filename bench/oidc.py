@@ -271,7 +271,7 @@ def _wait(base: str) -> None:
         try:
             if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or too busy starting
             pass
         time.sleep(0.2)  # polling a starting server
     raise SystemExit("the server did not start within 60 s")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from flask import Flask, g
 from flask_wtf.csrf import CSRFProtect
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session
 from . import migrate
 from .context import Context
 from .settings import Settings, load_settings
+from .web.headers import SecurityHeaders
 
 
 def create_app(
@@ -61,15 +61,7 @@ def create_app(
             session.rollback()
             session.close()
 
-    @app.after_request
-    def _security_headers(response: Any) -> Any:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault(
-            "Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'"
-        )
-        return response
+    app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
 
     return app
 
