@@ -171,6 +171,9 @@ class DeviceCode(Base):
     __table_args__ = (
         CheckConstraint("decision IS NULL OR decision IN ('approved','denied')",
                         name="decision"),
+        # `readerpass oidc purge` finds finished codes by either time.
+        Index("ix_oidc_device_codes_expires_at", "expires_at"),
+        Index("ix_oidc_device_codes_consumed_at", "consumed_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
