@@ -16,11 +16,15 @@ from .body import parse_json
 
 
 def _merge_response(record: ReaderMerge, status: int = 200) -> Response:
-    # The card service's runtime imports this package (for its problem documents).
+    # The card service's and the provider's runtimes import this package (for
+    # their problem documents).
     from ..cardsvc.runtime import runtime
+    from ..oidc import logout
+    from ..oidc.runtime import provider
 
     db().commit()
     runtime().documents.invalidate()  # the other's cards were revoked or a new one issued
+    provider().logouts.send(logout.take_after_commit(db()))  # the other's sessions ended
     response = jsonify(merge.merge_view(record))
     response.status_code = status
     return response

@@ -9,6 +9,8 @@ from typing import Any
 import click
 
 from ..errors import InvalidInput
+from ..oidc import backchannel, logout
+from ..oidc.keyring import Keyring
 from ..schemas import ReaderUpdateIn, RegistrationIn, StatusChangeIn
 from ..services import merge as merge_service
 from ..services import merge_plan, readers, registration
@@ -223,12 +225,20 @@ def merge(survivor: str, other: str, dry_run: bool, reason: str | None, pair_id:
         record = merge_service.apply_merge(session, ctx, survivor, other, actor=Actor.cli(),
                                            reason=reason, pair_id=pair_id)
         view = merge_service.merge_view(record)
+        logouts = logout.take_after_commit(session)
+    # The other's clients hear of its ended sessions now; what fails is retried by
+    # `readerpass oidc deliver-logouts`.
+    sent = backchannel.deliver_due(ctx, Keyring(ctx), only=logouts) if logouts else None
     if as_json:
         click.echo(json.dumps(view, ensure_ascii=False, default=str))
     else:
         told = ", ".join(view["plan"]["libraries"]) or "none"
         click.echo(f"\nmerged {view['other_id']} into {view['survivor_id']} (merge "
                    f"{view['id']}); libraries told: {told}")
+        if sent is not None:
+            click.echo(f"back-channel logouts: {sent.delivered} delivered, "
+                       f"{len(logouts) - sent.delivered} left for `readerpass oidc "
+                       f"deliver-logouts`")
 
 
 @command.command("unmerge")

@@ -54,3 +54,21 @@ def end_all(session: Session, ctx: Context, reader_id: str, *,
     for login in sessions.for_reader(session, ctx, reader_id):
         queued.extend(end_session(session, ctx, login, actor=actor))
     return queued
+
+
+PENDING = "readerpass.logout_deliveries"
+
+
+def send_after_commit(session: Session, deliveries: list[LogoutDelivery]) -> None:
+    """Remember deliveries queued deep inside a larger change (a merge) so that
+    whoever commits it can make their first attempts at once: see
+    :func:`take_after_commit`. Rows nobody takes are sent by ``oidc deliver-logouts``."""
+    session.flush()  # their ids
+    session.info.setdefault(PENDING, []).extend(row.id for row in deliveries)
+
+
+def take_after_commit(session: Session) -> list[int]:
+    """The delivery ids remembered in ``session`` since the last call."""
+    ids: list[int] = session.info.pop(PENDING, [])
+    return ids
+

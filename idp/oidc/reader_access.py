@@ -43,6 +43,7 @@ def end_all_access(session: Session, ctx: Context, reader_id: str, *,
     tokens = session.scalar(select(func.count()).select_from(RefreshToken).where(*open_tokens))
     live = len(sessions.for_reader(session, ctx, reader_id))
     queued = logout.end_all(session, ctx, reader_id, actor=actor)
+    logout.send_after_commit(session, queued)
     session.execute(update(RefreshToken).where(*open_tokens).values(revoked_at=now))
     session.execute(update(SessionClient).where(SessionClient.session_id.in_(logins),
                                                 SessionClient.revoked_at.is_(None))

@@ -1,8 +1,14 @@
 """After a merge nothing of the merged-away reader lets anyone in: its refresh
-tokens get invalid_grant, its access tokens and sign-in session are dead, and a
-gate refuses its card as revoked. Its card number signs in to the survivor."""
+tokens get invalid_grant, its access tokens and sign-in session are dead (and its
+clients hear so over the back channel at once), and a gate refuses its card as
+revoked. Its card number signs in to the survivor."""
 
 from __future__ import annotations
+
+import jwt
+
+from idp.oidc.runtime import EXTENSION
+from tests.idp.oidc.receiver import Receiver, free_port
 
 from tests.idp.cards.helpers import bearer, gate_token, token_for
 from tests.idp.oidc.conftest import Browser, pkce_pair
@@ -13,9 +19,14 @@ from ..conftest import registration
 
 def test_tokens_sessions_and_cards_of_the_merged_away_reader_are_refused(
         app, api, ctx, people, reader, signed_in, make_client, signing_keys, card_keys):
-    client = make_client()
+    port = free_port()
+    client = make_client(backchannel_logout_uri=f"http://127.0.0.1:{port}/backchannel-logout")
+    receiver = Receiver(port, jwks=lambda: app.test_client().get("/oauth/jwks").json,
+                        issuer=ctx.settings.issuer, client_id=client.client_id,
+                        now=lambda: int(ctx.now().timestamp()))
     verifier, challenge = pkce_pair()
     tokens = _exchange(app, client, _code(signed_in, client, challenge)["code"], verifier).json
+    sid = jwt.decode(tokens["id_token"], options={"verify_signature": False})["sid"]
     gate = make_client(library="CITY", grant_types=["client_credentials"], scopes=[],
                        redirect_uris=[])
     gate_access = gate_token(app, gate.client_id, gate.secret)
@@ -34,8 +45,16 @@ def test_tokens_sessions_and_cards_of_the_merged_away_reader_are_refused(
         person, document_type="passport", document_number="E7654321", document_country="CHN",
         birth_date=person.birth_date.isoformat(), sex=person.sex)).json
     api.post(f"/api/readers/{survivor['id']}/document-verification", {})
-    merged = api.post("/api/merges", {"survivor": survivor["id"], "other": reader.reader_id})
-    assert merged.status_code == 201, merged.json
+    receiver.start()
+    try:
+        merged = api.post("/api/merges", {"survivor": survivor["id"],
+                                          "other": reader.reader_id})
+        assert merged.status_code == 201, merged.json
+        assert app.extensions[EXTENSION].logouts.drain(10)  # sent beside the request
+    finally:
+        receiver.stop()
+    assert receiver.rejected == []
+    assert [claims["sid"] for claims in receiver.received] == [sid]
 
     refresh = web.post("/oauth/token", auth=(client.client_id, client.secret),
                        data={"grant_type": "refresh_token",
