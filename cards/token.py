@@ -13,7 +13,6 @@ letters with Shift and a gate PC left in Caps Lock turns them into lower case.
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 import secrets
 import struct
@@ -87,7 +86,7 @@ def serial_from_text(text: str) -> bytes:
     """Inverse of :func:`serial_to_text`; raises :class:`MalformedToken` on bad input."""
     if len(text) != 16 or not text.isascii() or not re.fullmatch(r"[A-Z2-7]{16}", text.upper()):
         raise MalformedToken("a card serial is 16 base32 characters")
-    return base64.b32decode(text.upper())
+    return base32_to_bytes(text.upper(), SERIAL_BYTES)
 
 
 def pack_header(
@@ -108,6 +107,21 @@ def pack_header(
 def encode_token(header: bytes, signature: bytes) -> str:
     """Text form of a signed token: prefix plus base32 of header || signature."""
     return TEXT_PREFIX + base64.b32encode(header + signature).decode("ascii")
+
+
+# RFC 4648 base32 digits (values 0..31) spelled as the digits int(..., 32) reads.
+_TO_INT_DIGITS: Final = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
+                                      "0123456789abcdefghijklmnopqrstuv")
+
+
+def base32_to_bytes(text: str, size: int) -> bytes:
+    """Decode unpadded upper-case RFC 4648 base32 whose bits fill ``size`` bytes
+    exactly (``len(text) * 5 == size * 8``: tokens and serials), in C rather than
+    :func:`base64.b32decode`'s Python loop (a tenth of the time). The caller has
+    checked the alphabet."""
+    if len(text) * 5 != size * 8:
+        raise ValueError(f"{len(text)} base32 digits do not make {size} bytes")
+    return int(text.translate(_TO_INT_DIGITS), 32).to_bytes(size, "big")
 
 
 _ALPHABET: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567abcdefghijklmnopqrstuvwxyz")
@@ -142,11 +156,7 @@ def decode_token(text: str) -> Token:
             "token contains a character outside base32 (A-Z, 2-7)",
             position=_first_bad_character(text, len(TEXT_PREFIX)),
         )
-    try:
-        raw = base64.b32decode(body)
-    except binascii.Error as exc:  # unreachable after the regex; kept as a guard
-        raise MalformedToken("token is not base32") from exc
-    return decode_token_bytes(raw)
+    return decode_token_bytes(base32_to_bytes(body, TOKEN_BYTES))
 
 
 def decode_token_bytes(raw: bytes) -> Token:

@@ -44,7 +44,7 @@ def create_app(
 
     from . import cardsvc, oidc
     from .api import api, problems
-    from .web import health, pages
+    from .web import health, pages, stateless
 
     problems.register(app)
     csrf.exempt(api)  # bearer-token API: no cookies, so no CSRF
@@ -53,6 +53,7 @@ def create_app(
     app.register_blueprint(pages.bp)
     oidc.init_app(app, context)
     cardsvc.init_app(app, context)
+    stateless.install(app)
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:

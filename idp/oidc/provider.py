@@ -7,8 +7,7 @@ from __future__ import annotations
 import json
 import secrets
 
-from flask import Flask, Request
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask import Flask
 
 from ..context import Context
 from .cache import HotCache
@@ -19,20 +18,6 @@ from .ratelimit import RateLimiter, make_limiter
 from .runtime import EXTENSION
 from .server import Server
 from .tokens import TokenIssuer
-
-
-class NoSessionOn(SecureCookieSessionInterface):
-    """No cookie session on the protocol endpoints (clients authenticate each
-    request): opening and saving one was about 4% of a token request. Their
-    views get Flask's null session, which refuses writes."""
-
-    def __init__(self, paths: set[str]):
-        self.paths = frozenset(paths)
-
-    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if request.path in self.paths:
-            return None
-        return super().open_session(app, request)
 
 
 class Provider:
@@ -56,8 +41,6 @@ class Provider:
         app.extensions[EXTENSION] = self
         app.extensions["csrf"].exempt(views_protocol.bp)  # client-authenticated, no cookies
         app.register_blueprint(views_protocol.bp)
-        app.session_interface = NoSessionOn(
-            {rule.rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("oidc.")})
         app.register_blueprint(views_pages.bp)
         app.register_blueprint(views_device.bp)
         # RPs send their logout requests without our CSRF token; the view checks

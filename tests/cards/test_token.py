@@ -15,6 +15,7 @@ from cards import TEXT_LENGTH, MalformedToken, TokenFieldError, decode_token, ne
 from cards.token import (
     P256_HALF_ORDER,
     P256_ORDER,
+    base32_to_bytes,
     decode_token_bytes,
     serial_from_text,
     serial_to_text,
@@ -169,3 +170,15 @@ def test_random_base32_bodies_decode_or_raise_malformed(body: str) -> None:
     except MalformedToken:
         return
     assert len(token.signed_bytes) == 26 and len(token.signature) == 64
+
+
+@given(st.binary(min_size=90, max_size=90) | st.binary(min_size=10, max_size=10))
+def test_fast_base32_agrees_with_the_standard_library(raw: bytes) -> None:
+    text = base64.b32encode(raw).decode()
+    assert base32_to_bytes(text, len(raw)) == base64.b32decode(text) == raw
+
+
+def test_fast_base32_refuses_a_length_that_is_not_whole_bytes() -> None:
+    with pytest.raises(ValueError, match="do not make"):
+        base32_to_bytes("A" * 143, 90)
+
