@@ -32,17 +32,17 @@ from sqlalchemy import (
 from adapters.capabilities import CORE, Capability
 from adapters.errors import (
     AmbiguousMatch,
-    CapabilityMissing,
     Conflict,
     PatronNotFound,
     Rejected,
     Unavailable,
     VersionConflict,
 )
-from adapters.evergreen_sql import blocks
+from adapters.evergreen_sql import blocks, merging
 from adapters.evergreen_sql.errors import NAME, translated
 from adapters.evergreen_sql.registration import insert_patron
 from adapters.evergreen_sql.schema import card, grp_tree, org_unit, usr, usr_setting
+from adapters.merging import kept_backlink, split_ids
 from adapters.sqltools import lock_ints, version_token
 from adapters.values import CreateRequest, HealthReport, LocalPatron, PatronMatch, PatronPatch
 
@@ -73,8 +73,7 @@ class EvergreenPatronStore:
 
     @property
     def capabilities(self) -> Capability:
-        # actor.usr_merge exists, but merging is the library's call.
-        return CORE | Capability.ITERATE
+        return CORE | Capability.ITERATE | Capability.MERGE
 
     def health(self) -> HealthReport:
         try:
@@ -175,7 +174,36 @@ class EvergreenPatronStore:
             return self._loaded(conn, int(local_id))
 
     def merge(self, local_ids: Sequence[str]) -> LocalPatron:
-        raise CapabilityMissing(Capability.MERGE, backend=NAME)
+        """``actor.usr_merge`` (see ``merging``); rules: ``adapters.merging``."""
+        kept_id, other_ids = split_ids(local_ids)
+        for local_id in (kept_id, *other_ids):
+            if not local_id.isdigit():
+                raise PatronNotFound(local_id)
+        kept, others = int(kept_id), [int(o) for o in other_ids]
+        with translated(), self._engine.begin() as conn:
+            rows = {row.id: row for row in conn.execute(
+                select(usr.c.id, usr.c.deleted, self._link.label("link"),
+                       self._link_type.label("link_type"))
+                .where(usr.c.id.in_([kept, *others])).order_by(usr.c.id).with_for_update())}
+            if kept not in rows or rows[kept].deleted:
+                raise PatronNotFound(kept_id)
+            for other in others:
+                if other not in rows:
+                    raise PatronNotFound(str(other))
+            live = [o for o in others if not rows[o].deleted]
+
+            def link_of(user_id: int) -> str | None:
+                row = rows[user_id]
+                return row.link if row.link_type == self._s.backlink_ident_type else None
+
+            kept_link = link_of(kept)
+            wanted = kept_backlink(kept_link, (link_of(o) for o in live))
+            for other in live:
+                takes = None
+                if kept_link is None and wanted is not None and link_of(other) == wanted:
+                    takes, kept_link = (wanted, self._s.backlink_ident_type), wanted
+                merging.fold(conn, kept, other, self._link, self._link_type, takes)
+            return self._loaded(conn, kept)
 
     def iter_patrons(self, after: str | None, limit: int) -> Sequence[LocalPatron]:
         start = int(after) if after is not None and after.isdigit() else 0

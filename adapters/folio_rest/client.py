@@ -42,8 +42,13 @@ class Answer:
 
 def cql_exact(field: str, value: str) -> str:
     """``field=="value"`` with CQL's masking characters escaped (CQL 1.2 section 4.2)."""
+    return cql_compare(field, "==", value)
+
+
+def cql_compare(field: str, operator: str, value: str) -> str:
+    """``field<op>"value"``, the value escaped as in :func:`cql_exact`."""
     escaped = "".join("\\" + c if c in '\\"*?^' else c for c in value)
-    return f'{field}=="{escaped}"'
+    return f'{field}{operator}"{escaped}"'
 
 
 class FolioClient:
@@ -85,6 +90,15 @@ class FolioClient:
         self._expect(answer, 200)
         found = answer.body.get(key, []) if isinstance(answer.body, dict) else []
         return list(found)
+
+    def total(self, path: str, query: str) -> int:
+        """``totalRecords`` of a query, fetching no records (``limit=0``)."""
+        answer = self.call("GET", path, params={"query": query, "limit": "0"})
+        self._expect(answer, 200)
+        total = answer.body.get("totalRecords") if isinstance(answer.body, dict) else None
+        if not isinstance(total, int):
+            raise Unavailable("FOLIO answered without totalRecords", backend=NAME)
+        return total
 
     @staticmethod
     def _expect(answer: Answer, status: int) -> None:

@@ -10,6 +10,10 @@
   (``/service-points-users``) plays that part.
 * Province blocks are mod-feesfines manual blocks with an id derived from the
   user's id; other manual blocks and ``active: false`` are the library's.
+* Listing (onboarding imports) pages by id, keyset-wise: ``id>"<last id>" sortBy
+  id`` rather than ``offset``, so users added or deleted meanwhile never shift a
+  page (no patron is read twice or skipped). mod-users' ``id`` is a UUID column,
+  whose order is that of the lower-case text the adapter compares.
 * Versions: FOLIO users carry no optimistic-locking field, so ``update`` re-reads
   the user and compares the token (a hash of the record, ``metadata.updatedDate``
   included) just before its PUT. A write landing between that read and the PUT
@@ -33,13 +37,14 @@ from adapters.errors import (
     Unavailable,
     VersionConflict,
 )
-from adapters.folio_rest.client import NAME, FolioClient, cql_exact
+from adapters.folio_rest.client import NAME, FolioClient, cql_compare, cql_exact
 from adapters.folio_rest.reference import GROUP, SERVICE_POINT, ReferenceCodes
 from adapters.sqltools import version_token
 from adapters.values import CreateRequest, HealthReport, LocalPatron, PatronMatch, PatronPatch
 
 NAMESPACE = uuid.UUID("6f1c7d1e-2b0a-5c55-9a51-0d5e1a9e7c3b")
 _MATCH_LIMIT = 10
+ALL_USERS = "cql.allRecords=1"
 
 
 def derived_id(purpose: str, value: str) -> str:
@@ -66,7 +71,7 @@ class FolioPatronStore:
 
     @property
     def capabilities(self) -> Capability:
-        return CORE  # FOLIO has no patron merge in mod-users.
+        return CORE | Capability.ITERATE  # mod-users has no patron merge.
 
     def health(self) -> HealthReport:
         try:
@@ -169,6 +174,14 @@ class FolioPatronStore:
 
     def merge(self, local_ids: Sequence[str]) -> LocalPatron:
         raise CapabilityMissing(Capability.MERGE, backend=NAME)
+
+    def iter_patrons(self, after: str | None, limit: int) -> list[LocalPatron]:
+        query = ALL_USERS if after is None else cql_compare("id", ">", after.lower())
+        users = self._client.search("/users", "users", f"{query} sortBy id", limit)
+        return [self._patron(user) for user in users]
+
+    def count_patrons(self) -> int:
+        return self._client.total("/users", ALL_USERS)
 
     def close(self) -> None:
         pass

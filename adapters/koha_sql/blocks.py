@@ -50,7 +50,7 @@ def block_state(
     return local_rows or legacy or lost or gonenoaddress, province
 
 
-def _mirror(conn: Connection, borrowernumber: int) -> None:
+def mirror(conn: Connection, borrowernumber: int) -> None:
     rows = debarments(conn, borrowernumber)
     expiries = [e for e, _ in rows]
     debarred = None if not rows else FOREVER if None in expiries else max(
@@ -64,6 +64,24 @@ def _mirror(conn: Connection, borrowernumber: int) -> None:
     )
 
 
+def _legacy_row(conn: Connection, borrowernumber: int, debarred: date,
+                comment: str | None) -> None:
+    conn.execute(insert(borrower_debarments).values(
+        borrowernumber=borrowernumber, expiration=None if debarred == FOREVER else debarred,
+        type="MANUAL", comment=comment,
+    ))
+
+
+def give_legacy_row(conn: Connection, borrowernumber: int) -> None:
+    """A bare ``debarred`` with no rows gets its row (before the rows move elsewhere)."""
+    if debarments(conn, borrowernumber):
+        return
+    row = conn.execute(select(borrowers.c.debarred, borrowers.c.debarredcomment)
+                       .where(borrowers.c.borrowernumber == borrowernumber)).one()
+    if row[0] is not None:
+        _legacy_row(conn, borrowernumber, row[0], row[1])
+
+
 def add_province_block(
     conn: Connection, borrowernumber: int, debarred: date | None, comment: str | None,
     reason: str,
@@ -75,14 +93,11 @@ def add_province_block(
     if not rows and debarred is not None:
         # Give a legacy bare debarment its own row first (as Koha's 3.12 upgrade
         # did), or recomputing the mirror on reinstate would silently lift it.
-        conn.execute(insert(borrower_debarments).values(
-            borrowernumber=borrowernumber, expiration=None if debarred == FOREVER else debarred,
-            type="MANUAL", comment=comment,
-        ))
+        _legacy_row(conn, borrowernumber, debarred, comment)
     conn.execute(insert(borrower_debarments).values(
         borrowernumber=borrowernumber, expiration=None, type="MANUAL", comment=MARKER + reason,
     ))
-    _mirror(conn, borrowernumber)
+    mirror(conn, borrowernumber)
     return True
 
 
@@ -95,5 +110,5 @@ def remove_province_block(conn: Connection, borrowernumber: int) -> bool:
         )
     ).rowcount
     if gone:
-        _mirror(conn, borrowernumber)
+        mirror(conn, borrowernumber)
     return bool(gone)

@@ -74,6 +74,19 @@ borrowers = Table(
     **_INNODB,
 )
 
+# Koha's move_to_deleted copies a deleted (or merged-away) patron here: same
+# columns as borrowers, no primary key or unique key.
+deletedborrowers = Table(
+    "deletedborrowers", metadata,
+    *(Column(c.name, c.type, nullable=c.nullable) for c in borrowers.columns
+      if c.name != "updated_on"),
+    Column("updated_on", TIMESTAMP, nullable=False,
+           server_default=text("current_timestamp() ON UPDATE current_timestamp()")),
+    Index("deletedborrowers_borrowernumber", "borrowernumber"),
+    Index("deletedborrowers_cardnumber", "cardnumber"),
+    **_INNODB,
+)
+
 borrower_attribute_types = Table(
     "borrower_attribute_types", metadata,
     Column("code", String(64), primary_key=True),

@@ -18,17 +18,17 @@ from sqlalchemy import Connection, Engine, and_, insert, select, text, update
 from adapters.capabilities import CORE, Capability
 from adapters.errors import (
     AmbiguousMatch,
-    CapabilityMissing,
     Conflict,
     PatronNotFound,
     Unavailable,
     VersionConflict,
 )
-from adapters.koha_sql import blocks, listing
+from adapters.koha_sql import blocks, listing, merging
 from adapters.koha_sql.errors import NAME, translated
 from adapters.koha_sql.locks import named_lock
 from adapters.koha_sql.schema import borrower_attributes as attrs
-from adapters.koha_sql.schema import borrowers
+from adapters.koha_sql.schema import borrowers, deletedborrowers
+from adapters.merging import split_ids
 from adapters.sqltools import lock_key
 from adapters.values import CreateRequest, HealthReport, LocalPatron, PatronMatch, PatronPatch
 
@@ -57,8 +57,7 @@ class KohaPatronStore:
 
     @property
     def capabilities(self) -> Capability:
-        # Koha's patron merge moves loans, holds and fines: not ours to redo.
-        return CORE | Capability.ITERATE
+        return CORE | Capability.ITERATE | Capability.MERGE
 
     def health(self) -> HealthReport:
         try:
@@ -168,7 +167,30 @@ class KohaPatronStore:
             return self._finish(conn, int(local_id))
 
     def merge(self, local_ids: Sequence[str]) -> LocalPatron:
-        raise CapabilityMissing(Capability.MERGE, backend=NAME)
+        """Koha's merge (see ``merging``); rules: ``adapters.merging``."""
+        kept_id, other_ids = split_ids(local_ids)
+        for local_id in (kept_id, *other_ids):
+            if not local_id.isdigit():
+                raise PatronNotFound(local_id)
+        kept, others = int(kept_id), [int(o) for o in other_ids]
+        with translated(), self._engine.connect() as conn:
+            present = set(conn.scalars(
+                select(borrowers.c.borrowernumber)
+                .where(borrowers.c.borrowernumber.in_([kept, *others]))
+                .order_by(borrowers.c.borrowernumber).with_for_update()))
+            if kept not in present:
+                raise PatronNotFound(kept_id)
+            missing = [o for o in others if o not in present]
+            gone = set(conn.scalars(select(deletedborrowers.c.borrowernumber)
+                                    .where(deletedborrowers.c.borrowernumber.in_(missing))))
+            for other in missing:
+                if other not in gone:
+                    raise PatronNotFound(str(other))
+            live = [o for o in others if o in present]
+            merging.check_backlinks(conn, kept, live, self._backlink)
+            for other in live:
+                merging.fold(conn, kept, other)
+            return self._finish(conn, kept)
 
     def iter_patrons(self, after: str | None, limit: int) -> Sequence[LocalPatron]:
         with translated(), self._engine.connect() as conn:

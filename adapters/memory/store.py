@@ -20,6 +20,7 @@ from adapters.errors import (
     VersionConflict,
 )
 from adapters.memory.faults import NAME, FaultSwitch
+from adapters.merging import kept_backlink, split_ids
 from adapters.port import require
 from adapters.values import (
     CreateRequest,
@@ -54,6 +55,7 @@ class MemoryPatronStore:
         self._capabilities = capabilities
         self._lock = threading.Lock()
         self._rows: dict[str, _Row] = {}
+        self._gone: set[str] = set()  # merged away: a retried merge skips them
         self._next_id = 1
 
     @property
@@ -152,22 +154,25 @@ class MemoryPatronStore:
             return self._change(row, replace(row.patron, reader_id=reader_id))
 
     def merge(self, local_ids: Sequence[str]) -> LocalPatron:
-        """Keep the first patron with its back-link (or, if it has none, the others'
-        when they agree); fold the others' blocks into it."""
+        """Fold the others into the first (rules: ``adapters.merging``); their
+        blocks move to the kept patron."""
         self._enter(Capability.MERGE)
-        if len(set(local_ids)) < 2 or len(set(local_ids)) != len(local_ids):
-            raise Rejected("merge needs two or more distinct patrons", field="local_ids")
+        kept_id, other_ids = split_ids(local_ids)
         with self._lock:
-            rows = [self._row(i) for i in local_ids]
-            survivor = rows[0]
-            links = {r.patron.reader_id for r in rows[1:]} - {None}
-            if survivor.patron.reader_id is None and len(links) > 1:
-                raise Conflict("patrons are linked to different readers", field="reader_id")
-            for loser in rows[1:]:
-                del self._rows[loser.patron.local_id]
-            return self._change(survivor, replace(
-                survivor.patron,
-                reader_id=survivor.patron.reader_id or next(iter(links), None),
+            kept = self._row(kept_id)
+            for other in other_ids:
+                if other not in self._rows and other not in self._gone:
+                    raise PatronNotFound(other)
+            others = [self._rows[i] for i in other_ids if i in self._rows]
+            if not others:
+                return kept.patron
+            link = kept_backlink(kept.patron.reader_id, (r.patron.reader_id for r in others))
+            for row in others:
+                del self._rows[row.patron.local_id]
+                self._gone.add(row.patron.local_id)
+            rows = [kept, *others]
+            return self._change(kept, replace(
+                kept.patron, reader_id=link,
                 blocked_locally=any(r.patron.blocked_locally for r in rows),
                 blocked_by_province=any(r.patron.blocked_by_province for r in rows),
             ))

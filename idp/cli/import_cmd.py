@@ -14,7 +14,7 @@ from ..models import ImportIssue
 from ..services.libraries import get_library
 from .common import context, domain_errors, emit, json_option
 
-ORDER = ("read", "created", "matched", "linked", "skipped", "not_imported", "issues")
+ORDER = ("read", "created", "matched", "linked", "already_imported", "not_imported", "issues")
 
 
 @click.command("import")

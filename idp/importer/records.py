@@ -17,6 +17,7 @@ from ..duplicates.keys import RESIDENT_ID_TYPES, name_keys
 from ..models import (
     AuditEvent,
     IdentityDocument,
+    ImportedRow,
     ImportIssue,
     KeyKind,
     LinkMethod,
@@ -44,6 +45,7 @@ class Batch:
     outbox: list[dict[str, Any]] = field(default_factory=list)
     audit: list[dict[str, Any]] = field(default_factory=list)
     match_keys: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)  # the import_rows ledger
     counts: Counter[str] = field(default_factory=Counter)
 
 
@@ -168,9 +170,14 @@ class BatchRecords:
         self._issue(batch, draft, now, "not_imported", None, why, [], keep_row=True)
         batch.counts["not_imported"] += 1
 
+    def _done(self, batch: Batch, key: str, reader_id: str | None, outcome: str,
+              now: dt.datetime) -> None:
+        batch.rows.append({"library_id": self.library_id, "row_key": key, "run_id": self.run_id,
+                           "reader_id": reader_id, "outcome": outcome, "created_at": now})
+
     def _store(self, batch: Batch) -> None:
         for model, rows in ((Reader, batch.readers), (IdentityDocument, batch.documents),
                             (AuditEvent, batch.audit), (ReaderLink, batch.links),
                             (OutboxItem, batch.outbox), (ImportIssue, batch.issues),
-                            (MatchKey, batch.match_keys)):
+                            (MatchKey, batch.match_keys), (ImportedRow, batch.rows)):
             bulk_insert(self.session, model.__table__, rows)  # type: ignore[arg-type]

@@ -3,7 +3,9 @@
 Because the checkpoint moves in the same transaction as the batch it covers, an
 import stopped at any moment resumes after the last committed batch: nothing is
 imported twice and nothing is skipped. A finished import run again starts from
-the beginning and only picks up patrons not linked yet.
+the beginning; rows an earlier run dealt with (the ``import_rows`` ledger, see
+``rowkeys``) or linked some other way are counted as ``already_imported`` and
+change nothing.
 """
 
 from __future__ import annotations
@@ -83,16 +85,7 @@ def import_patrons(ctx: Context, code: str, source: Source, *, batch_size: int =
         library = get_library(session, code)
         library_id = library.id
         enqueue = session.get(LibraryAdapterConfig, library_id) is not None
-        run = session.scalar(select(ImportRun).where(ImportRun.library_id == library_id,
-                                                     ImportRun.source == source.key))
-        if run is None:
-            run = ImportRun(library_id=library_id, source=source.key, cursor=None, counts={},
-                            started_at=ctx.now(), updated_at=ctx.now())
-            session.add(run)
-            session.flush()
-        elif run.finished_at is not None:
-            run.cursor, run.finished_at, run.counts = None, None, {}
-        run_id, cursor = run.id, run.cursor
+        run_id, cursor = _open_run(session, ctx, library_id, source.key)
         if dry_run:
             session.rollback()
     totals: Counter[str] = Counter()
@@ -102,6 +95,8 @@ def import_patrons(ctx: Context, code: str, source: Source, *, batch_size: int =
                 # The batch look-ups are IN lists over tables this import grows: a
                 # prepared statement's generic plan, made while they were small, scans.
                 session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+            if dry_run:  # the run (rolled back above) must exist for the batch's rows
+                run_id, _ = _open_run(session, ctx, library_id, source.key)
             counts = Writer(session, ctx, library_id, run_id, enqueue=enqueue).write(
                 [prepare(row, ctx) for row in batch])
             totals.update(counts)
@@ -116,6 +111,21 @@ def import_patrons(ctx: Context, code: str, source: Source, *, batch_size: int =
         with ctx.transaction() as session:
             _checkpoint(session, ctx, run_id, None, Counter(), done=True)
     return totals
+
+
+def _open_run(session: Session, ctx: Context, library_id: int,
+              key: str) -> tuple[int, str | None]:
+    """The run of this source, new or restarted if it had finished; its id and cursor."""
+    run = session.scalar(select(ImportRun).where(ImportRun.library_id == library_id,
+                                                 ImportRun.source == key))
+    if run is None:
+        run = ImportRun(library_id=library_id, source=key, cursor=None, counts={},
+                        started_at=ctx.now(), updated_at=ctx.now())
+        session.add(run)
+        session.flush()
+    elif run.finished_at is not None:
+        run.cursor, run.finished_at, run.counts = None, None, {}
+    return run.id, run.cursor
 
 
 def _checkpoint(session: Session, ctx: Context, run_id: int, cursor: str | None,

@@ -16,10 +16,11 @@ from sqlalchemy import select
 from ..duplicates import online
 from ..duplicates.comparisons import name_level, names_agree
 from ..duplicates.features import MatchName, match_name
-from ..models import IdentityDocument, LinkMethod, Reader, ReaderLink
+from ..models import IdentityDocument, ImportedRow, LinkMethod, Reader, ReaderLink
 from ..services.names import search_name
 from .prepare import Draft
 from .records import Batch, BatchRecords
+from .rowkeys import row_key
 
 
 class Writer(BatchRecords):
@@ -47,15 +48,21 @@ class Writer(BatchRecords):
         linked_here = set(s.scalars(select(ReaderLink.reader_id).where(
             ReaderLink.library_id == lib, ReaderLink.reader_id.in_(
                 backlinks + [rid for rid, _ in by_hash.values()]))))
+        keys = {id(d): row_key(self.ctx, d) for d in drafts}
+        done = set(s.scalars(select(ImportedRow.row_key).where(
+            ImportedRow.library_id == lib, ImportedRow.row_key.in_(list(keys.values())))))
         cards = self._card_numbers(len(drafts))
         for draft in drafts:
-            local_id = draft.row.get("local_id")
+            local_id, key = draft.row.get("local_id"), keys[id(draft)]
             batch.counts["read"] += 1
-            if local_id and local_id in taken_ids:
-                batch.counts["skipped"] += 1  # linked by an earlier run
+            if key in done or (local_id and local_id in taken_ids):
+                # Dealt with by an earlier run or row, or linked some other way.
+                batch.counts["already_imported"] += 1
                 continue
+            done.add(key)
             if draft.fatal:
                 self._not_imported(batch, draft, now)
+                self._done(batch, key, None, "not_imported", now)
                 continue
             name = search_name(draft.family_name, draft.given_name)
             wanted = match_name(draft.family_name, draft.given_name)
@@ -82,8 +89,10 @@ class Writer(BatchRecords):
                 if digest is not None and draft.document is not None:
                     by_hash[digest] = (reader_id, wanted)
                 batch.counts["created"] += 1
+                self._done(batch, key, reader_id, "created", now)
             else:
                 batch.counts["matched"] += 1
+                self._done(batch, key, reader_id, "matched", now)
             for problem_field, problem in draft.problems:
                 self._issue(batch, draft, now, "invalid_field", problem_field, problem, [],
                             reader_id=reader_id)

@@ -20,7 +20,7 @@ from .duplicates import (
     PairState,
     ReaderMerge,
 )
-from .importing import ImportIssue, ImportRun
+from .importing import ImportedRow, ImportIssue, ImportRun
 from .library import Library, LibraryKind
 from .links import LibraryAdapterConfig, LinkMethod, LinkState, ReaderLink
 from .oauth import (
@@ -60,6 +60,7 @@ __all__ = [
     "IdentityDocument",
     "ImportIssue",
     "ImportRun",
+    "ImportedRow",
     "KeyKind",
     "KeyState",
     "Library",

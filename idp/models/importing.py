@@ -1,5 +1,6 @@
-"""Onboarding imports: a checkpoint per library and source, and the review list
-of patrons that failed validation or need a person to decide."""
+"""Onboarding imports: a checkpoint per library and source, the ledger of rows
+already imported, and the review list of patrons that failed validation or need
+a person to decide."""
 
 from __future__ import annotations
 
@@ -51,4 +52,25 @@ class ImportIssue(Base):
     candidates: Mapped[list[str]] = mapped_column(Json)
     row_enc: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))  # open, resolved
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class ImportedRow(Base):
+    """A source row an import of this library has dealt with, by its row key, so a
+    re-run or a later file with the same patrons changes nothing (see
+    ``idp.importer.rowkeys`` for how a row is keyed)."""
+
+    __tablename__ = "import_rows"
+    __table_args__ = (
+        UniqueConstraint("library_id", "row_key", name="uq_import_rows_library_key"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    library_id: Mapped[int] = mapped_column(ForeignKey("libraries.id"))
+    #: A keyed hash (HMAC-SHA256, hex): never a plain personal value.
+    row_key: Mapped[str] = mapped_column(String(64))
+    run_id: Mapped[int] = mapped_column(ForeignKey("import_runs.id"))
+    reader_id: Mapped[str | None] = mapped_column(ForeignKey("readers.id"))
+    #: created, matched, not_imported
+    outcome: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

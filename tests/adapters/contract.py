@@ -30,12 +30,13 @@ from adapters.errors import (
 from adapters.port import PatronLister, PatronStore
 from adapters.values import LocalPatron, PatronMatch, PatronPatch
 from tests.adapters.contract_changes import ChangeContract
+from tests.adapters.contract_merge import MergeContract
 from tests.adapters.patrons import BRANCHES, CATEGORIES, RACERS, new_request, race
 
 __all__ = ["BRANCHES", "CATEGORIES", "PatronStoreContract", "new_request", "race"]
 
 
-class PatronStoreContract(ChangeContract):
+class PatronStoreContract(ChangeContract, MergeContract):
     @pytest.fixture
     def store(self) -> PatronStore:
         raise NotImplementedError
@@ -128,16 +129,11 @@ class PatronStoreContract(ChangeContract):
     def test_merge_only_where_declared(self, store: PatronStore) -> None:
         a = store.create(new_request(30), "k-30")
         b = store.create(new_request(31), "k-31")
-        if Capability.MERGE not in store.capabilities:
-            with pytest.raises(CapabilityMissing):
-                store.merge([a.local_id, b.local_id])
-            return
-        store.write_backlink(b.local_id, "R-31")
-        survivor = store.merge([a.local_id, b.local_id])
-        assert survivor.local_id == a.local_id
-        assert store.get(b.local_id) is None
-        found = store.find(PatronMatch(reader_id="R-31"))
-        assert found is not None and found.local_id == a.local_id
+        if Capability.MERGE in store.capabilities:
+            return  # the merge tests in MergeContract
+        with pytest.raises(CapabilityMissing):
+            store.merge([a.local_id, b.local_id])
+        assert store.get(b.local_id) == b
 
     def test_unreachable_raises_unavailable(self, unreachable_store: PatronStore) -> None:
         calls: list[Callable[[], object]] = [
@@ -157,6 +153,19 @@ class PatronStoreContract(ChangeContract):
 
     # -- iterate (optional) ---------------------------------------------------
 
+    def _iterate(self, lister: PatronLister, size: int,
+                 between: Callable[[], object] | None = None) -> list[LocalPatron]:
+        seen: list[LocalPatron] = []
+        after: str | None = None
+        while page := lister.iter_patrons(after, size):
+            assert len(page) <= size
+            seen.extend(page)
+            after = page[-1].local_id
+            if between is not None:
+                between()
+                between = None
+        return seen
+
     def test_iter_patrons_pages_in_local_id_order(self, store: PatronStore) -> None:
         if Capability.ITERATE not in store.capabilities:
             pytest.skip(f"{store.backend} does not declare ITERATE")
@@ -165,13 +174,30 @@ class PatronStoreContract(ChangeContract):
         made = [store.create(new_request(50 + i), f"k-it-{i}") for i in range(5)]
         store.write_backlink(made[2].local_id, "R-it")
         self.block_locally(store, made[3].local_id)
-        seen: list[LocalPatron] = []
-        after: str | None = None
-        while page := store.iter_patrons(after, 2):
-            assert len(page) <= 2
-            seen.extend(page)
-            after = page[-1].local_id
-        assert [p.local_id for p in seen] == [p.local_id for p in made]
-        assert seen == [store.get(p.local_id) for p in made]
-        assert seen[2].reader_id == "R-it" and seen[3].blocked_locally
+        seen = self._iterate(store, 2)
+        ids = [p.local_id for p in seen]
+        assert sorted(ids) == sorted(p.local_id for p in made) and len(set(ids)) == 5
+        assert seen == [store.get(i) for i in ids]
+        assert [p.local_id for p in self._iterate(store, 3)] == ids  # a stable order
+        by_id = {p.local_id: p for p in seen}
+        assert by_id[made[2].local_id].reader_id == "R-it"
+        assert by_id[made[3].local_id].blocked_locally
         assert store.count_patrons() == 5
+
+    def test_iter_patrons_while_patrons_are_added(self, store: PatronStore) -> None:
+        """Keyset paging: patrons added between pages never make an old one be read
+        twice or skipped (offset paging would shift the pages)."""
+        if Capability.ITERATE not in store.capabilities:
+            pytest.skip(f"{store.backend} does not declare ITERATE")
+        assert isinstance(store, PatronLister)
+        made = {store.create(new_request(60 + i), f"k-add-{i}").local_id for i in range(6)}
+        added: set[str] = set()
+
+        def add() -> None:
+            added.update(store.create(new_request(70 + i), f"k-add2-{i}").local_id
+                         for i in range(6))
+
+        ids = [p.local_id for p in self._iterate(store, 2, between=add)]
+        assert len(ids) == len(set(ids))
+        assert made <= set(ids) <= made | added
+        assert store.count_patrons() == 12

@@ -54,8 +54,8 @@ class _Handler(BaseHTTPRequestHandler):
             name, record_id, params = self._route()
             if method == "GET" and record_id is None:
                 query = params.get("query", [None])[0]
-                self._answer(200, self.fake.search(name, query, int(params.get("limit",
-                                                                              ["10"])[0])))
+                self._answer(200, self.fake.search(name, query, _number(params, "limit", 10),
+                                                   _number(params, "offset", 0)))
             elif method == "GET" and record_id:
                 self._answer(200, self.fake.fetch(name, record_id))
             elif method == "POST" and record_id is None:
@@ -82,6 +82,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_DELETE(self) -> None:
         self._do("DELETE")
+
+
+def _number(params: dict[str, list[str]], name: str, default: int) -> int:
+    try:
+        return int(params.get(name, [str(default)])[0])
+    except ValueError:
+        raise Problem(400, f"{name} must be an integer") from None
 
 
 @contextmanager

@@ -6,8 +6,12 @@ unique indexes on ``id``, ``username``, ``barcode`` and ``externalSystemId``
 (422 naming the field), ``patronGroup`` must name a group (400), server-set
 ``metadata.updatedDate``; patron groups, service points, service-points-users
 (unique per user) and mod-feesfines manual blocks as plain collections; and CQL
-for ``GET /<collection>?query=`` limited to ``field=="value"`` clauses joined by
-``and`` (anything else is 400, so an adapter relying on more fails here first).
+for ``GET /<collection>?query=`` limited to ``field=="value"`` and string
+comparisons ``field>"value"`` (also ``<``, ``>=``, ``<=``) joined by ``and``, or
+``cql.allRecords=1``, optionally followed by ``sortBy field[/sort.descending]``
+(anything else is 400, so an adapter relying on more fails here first). Listing
+pages with ``offset`` and ``limit`` (RAML Module Builder's ``pageable`` trait:
+integers from 0, limit 10 by default) and answers ``totalRecords``.
 """
 
 from __future__ import annotations
@@ -23,7 +27,9 @@ from typing import Any
 Record = dict[str, Any]
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}"
                      r"-[0-9a-fA-F]{12}$")
-CLAUSE = re.compile(r'^([A-Za-z][\w.]*)==\"((?:[^"\\]|\\.)*)\"$')
+CLAUSE = re.compile(r'^([A-Za-z][\w.]*)\s*(==|>=|<=|>|<)\s*\"((?:[^"\\]|\\.)*)\"$')
+SORT_BY = re.compile(r"^(.*?)\s*\bsortBy\s+([A-Za-z][\w.]*)(/sort\.(?:ascending|descending))?$")
+ALL_RECORDS = "cql.allRecords=1"
 DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$")
 
 
@@ -80,15 +86,41 @@ def lookup(record: Record, path: str) -> object:
     return value
 
 
+Compare = Callable[[str, str], bool]
+OPERATORS: dict[str, Compare] = {
+    "==": lambda a, b: a == b, ">": lambda a, b: a > b, "<": lambda a, b: a < b,
+    ">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b,
+}
+
+
 def cql_filter(query: str) -> Callable[[Record], bool]:
-    """``a=="x" and b.c=="y"``; ``\\`` escapes the next character (CQL masking)."""
-    clauses = []
+    """``a=="x" and b.c>"y"``; ``\\`` escapes the next character (CQL masking)."""
+    if query.strip() == ALL_RECORDS:
+        return lambda _record: True
+    clauses: list[tuple[str, Compare, str]] = []
     for part in re.split(r"\s+and\s+(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)", query.strip()):
         found = CLAUSE.match(part.strip())
         if not found:
             raise Problem(400, f"unsupported CQL: {part!r}")
-        clauses.append((found.group(1), re.sub(r"\\(.)", r"\1", found.group(2))))
-    return lambda record: all(str(lookup(record, k)) == v for k, v in clauses)
+        clauses.append((found.group(1), OPERATORS[found.group(2)],
+                        re.sub(r"\\(.)", r"\1", found.group(3))))
+
+    def keep(record: Record) -> bool:
+        for key, compare, value in clauses:
+            actual = lookup(record, key)
+            if actual is None or not compare(str(actual), value):
+                return False
+        return True
+
+    return keep
+
+
+def cql_query(query: str) -> tuple[Callable[[Record], bool], tuple[str, bool] | None]:
+    """The filter and the (field, descending) sort of a CQL query."""
+    sort = SORT_BY.match(query.strip())
+    if sort is None:
+        return cql_filter(query), None
+    return cql_filter(sort.group(1)), (sort.group(2), sort.group(3) == "/sort.descending")
 
 
 class FolioFake:
@@ -115,12 +147,17 @@ class FolioFake:
             raise Problem(404, f"no such resource /{name}")
         return self.collections[name]
 
-    def search(self, name: str, query: str | None, limit: int) -> Record:
-        keep = cql_filter(query) if query else (lambda _r: True)
+    def search(self, name: str, query: str | None, limit: int, offset: int = 0) -> Record:
+        if limit < 0 or offset < 0:
+            raise Problem(400, "limit and offset must not be negative")
+        keep, sort = cql_query(query) if query else ((lambda _r: True), None)
         with self.lock:
             target = self._collection(name)
             found = [r for r in target.records.values() if keep(r)]
-        return {target.key: found[:limit], "totalRecords": len(found)}
+        if sort is not None:
+            field_name, descending = sort
+            found.sort(key=lambda r: str(lookup(r, field_name) or ""), reverse=descending)
+        return {target.key: found[offset:offset + limit], "totalRecords": len(found)}
 
     def fetch(self, name: str, record_id: str) -> Record:
         with self.lock:

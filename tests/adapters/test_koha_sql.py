@@ -56,6 +56,7 @@ def staff(koha_url: URL) -> Iterator[Engine]:
     yield engine
     with engine.begin() as conn:
         conn.execute(delete(koha.borrowers))  # attributes and debarments cascade
+        conn.execute(delete(koha.deletedborrowers))
     engine.dispose()
 
 

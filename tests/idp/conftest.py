@@ -9,6 +9,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,10 +75,16 @@ def postgres_template(postgres_url: str) -> Iterator[str]:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A migrated, empty identity database of each kind."""
-    if request.param == "sqlite":
-        target = tmp_path / "readerpass.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), target)
-        yield f"sqlite:///{target}"
+    with fresh_database(request, request.param, tmp_path / "readerpass.db") as url:
+        yield url
+
+
+@contextmanager
+def fresh_database(request: pytest.FixtureRequest, kind: str, path: Path) -> Iterator[str]:
+    """Another migrated, empty database of ``kind`` (a copy of the template)."""
+    if kind == "sqlite":
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
         return
     server = request.getfixturevalue("postgres_url")
     template = request.getfixturevalue("postgres_template")
@@ -85,10 +92,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    yield make_url(server).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def settings_data(database_url: str, instance: Path) -> dict[str, Any]:

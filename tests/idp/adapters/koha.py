@@ -48,4 +48,5 @@ def empty_koha(url: URL) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(delete(koha.borrowers))  # attributes and debarments cascade
+        conn.execute(delete(koha.deletedborrowers))
     engine.dispose()
