@@ -12,6 +12,7 @@ from cards import (
     RedisReplayCache,
     ReplayCache,
 )
+from cards.jws import strong_etag
 
 from ..context import Context
 from ..oidc.ratelimit import MemoryRateLimiter, RateLimiter, make_limiter
@@ -40,6 +41,7 @@ class CardRuntime:
             if redis_url else MemoryReplayCache())
         self.configuration = configuration(ctx)
         self.configuration_body = self.configuration.to_bytes()
+        self.configuration_etag = strong_etag(self.configuration_body)
 
 
 class SerialReaders:

@@ -77,7 +77,8 @@ def sync(url: str, directory: Path, anchor: Path | None) -> None:
     """Download and check the card configuration, trust list and status list.
 
     A gate holding a list gets only the changes since; one holding the current list
-    gets a "no change" answer and keeps it ("status_list": "unchanged").
+    gets a "no change" answer and keeps it ("status_list": "unchanged"); so do the
+    configuration and trust list, asked for with the entity tags stored with them.
     """
     directory.mkdir(parents=True, exist_ok=True)
     if anchor is not None:
@@ -100,6 +101,8 @@ def sync(url: str, directory: Path, anchor: Path | None) -> None:
         "trust_list_version": bundle.trust_list.version,
         "status_list_version": bundle.status_list.version,
         "status_list": synced.status_download,
+        "trust_list": synced.trust_list_download,
+        "configuration": synced.configuration_download,
         "status_list_issued_at": bundle.status_list.issued_at,
         "revoked_cards": bundle.status_list.count(),
     }))
