@@ -22,6 +22,11 @@ from pathlib import Path
 from typing import Literal, Protocol
 from urllib.parse import urlencode, urlsplit
 
+from cards.anchor_transition import (
+    AnchorTransition,
+    follow_transitions,
+    parse_transition_list,
+)
 from cards.bundle import GateBundle, is_entity_tag, load_etags, save_bundle, save_etags
 from cards.configuration import WELL_KNOWN_PATH, ReaderCardConfiguration
 from cards.errors import CardError, SyncError
@@ -76,6 +81,10 @@ class Synced:
     status_download: StatusDownload
     trust_list_download: DocumentDownload = "full"
     configuration_download: DocumentDownload = "full"
+    #: The anchors the bundle verifies against: the pinned ones, or their successors
+    #: when the service rotated its anchor (then the gate must pin these instead).
+    anchors: PinnedAnchors | None = None
+    anchor_steps: tuple[AnchorTransition, ...] = ()
 
 
 def http_get(
@@ -226,11 +235,15 @@ def sync_bundle(
     etags = load_etags(directory) if current is not None else {}
     configuration, configuration_tag, configuration_how = _conditional_configuration(
         issuer, fetch, current.configuration if current else None, etags.get("configuration"))
+    anchors, steps = _follow_anchor(configuration, anchors, fetch)
+    # After an anchor rotation the held lists are signed by an anchor no longer pinned:
+    # nothing may be kept on a 304, everything is fetched and verified anew.
+    held = None if steps else current
     trust_list, trust_tag, trust_how = _fetch_trust(
-        configuration, anchors, current.trust_list if current else None,
+        configuration, anchors, held.trust_list if held else None,
         etags.get("trust_list"), fetch, now)
     status_list, how = _fetch_status(
-        configuration, anchors, current.status_list if current else None, fetch, now
+        configuration, anchors, held.status_list if held else None, fetch, now
     )
     if current is not None:
         if trust_list.version < current.trust_list.version:
@@ -250,4 +263,16 @@ def sync_bundle(
                 trust_changed=trust_how != "unchanged",
                 configuration_changed=configuration_how != "unchanged")
     save_etags(directory, {"configuration": configuration_tag, "trust_list": trust_tag})
-    return Synced(bundle, how, trust_how, configuration_how)
+    return Synced(bundle, how, trust_how, configuration_how, anchors, steps)
+
+
+def _follow_anchor(
+    configuration: ReaderCardConfiguration, anchors: PinnedAnchors, fetch: Fetch
+) -> tuple[PinnedAnchors, tuple[AnchorTransition, ...]]:
+    """The pinned anchors after the service's published transitions (FORMAT.md §11)."""
+    url = configuration.anchor_transitions_uri
+    if url is None:
+        return anchors, ()
+    texts = parse_transition_list(fetch(url).body, configuration.issuer)
+    followed = follow_transitions(texts, anchors, configuration.issuer)
+    return followed.anchors, followed.steps

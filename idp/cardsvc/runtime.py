@@ -72,6 +72,7 @@ def configuration(ctx: Context) -> ReaderCardConfiguration:
         verification_endpoint=f"{base}/cards/verify",
         clock_skew_seconds=ctx.settings.cards.clock_skew_seconds,
         status_list_max_age_seconds=ctx.settings.cards.max_age_seconds,
+        anchor_transitions_uri=f"{base}/cards/anchor-transitions",
     )
 
 

@@ -8,8 +8,11 @@ from flask import Blueprint, Response, request
 from werkzeug.http import unquote_etag
 
 from cards import WELL_KNOWN_PATH, StatusList, status_etag
+from cards.anchor_transition import MEDIA_TYPE as ANCHOR_TRANSITIONS_MEDIA_TYPE
+from cards.anchor_transition import transition_list
 from cards.jws import strong_etag
 
+from . import keys
 from .documents import NotPublished
 from .runtime import runtime
 
@@ -54,6 +57,16 @@ def trust_list() -> Response:
     maximum age, so a 304 only ever confirms a recently signed list (FORMAT.md §6)."""
     signed = runtime().documents.trust_list().encode("ascii")
     return _tagged(signed, strong_etag(signed), "application/jwt", _short())
+
+
+@bp.get("/cards/anchor-transitions")
+def anchor_transitions() -> Response:
+    """Every anchor transition, oldest first (FORMAT.md §11): gates that pin an older
+    anchor follow the chain from it."""
+    ctx = runtime().ctx
+    with ctx.sessions() as session:
+        body = transition_list(ctx.settings.server.public_url, keys.anchor_transitions(session))
+    return _tagged(body, strong_etag(body), ANCHOR_TRANSITIONS_MEDIA_TYPE, _short())
 
 
 def _status_answer(current: StatusList, body: bytes | None) -> Response:

@@ -68,7 +68,8 @@ def rotate_pii(ctx: Context, *, actor: Actor, batch_size: int = 500,
         while True:
             with ctx.transaction() as session:
                 rows = session.scalars(
-                    select(model).where(which, column.is_not(None), ~column.startswith(prefix))
+                    select(model).where(which, column.is_not(None), column != "",
+                                        ~column.startswith(prefix))
                     .limit(batch_size).with_for_update()
                 ).all()
                 for row in rows:

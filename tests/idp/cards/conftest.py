@@ -127,12 +127,14 @@ class Seen:
 
 class Wiretap:
     """WSGI middleware in front of the service: records every request and, for paths in
-    ``forge_304``, answers 304 itself, as a replaying mirror or a broken cache would."""
+    ``forge_304``, answers 304 itself, as a replaying mirror or a broken cache would;
+    for paths in ``forge_body`` it answers 200 with that body (an attacker's mirror)."""
 
     def __init__(self, app: Any):
         self.app = app
         self.seen: list[Seen] = []
         self.forge_304: set[str] = set()
+        self.forge_body: dict[str, bytes] = {}
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ["PATH_INFO"]
@@ -142,6 +144,10 @@ class Wiretap:
             self.seen.append(Seen(full, condition, 304))
             start_response("304 Not Modified", [])
             return [b""]
+        if path in self.forge_body:
+            self.seen.append(Seen(full, condition, 200))
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [self.forge_body[path]]
 
         def record(status_line: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
             self.seen.append(Seen(full, condition, int(status_line.split()[0])))
