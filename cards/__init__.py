@@ -44,7 +44,14 @@ from cards.status_documents import (
     status_etag,
 )
 from cards.status_list import StatusChanges, StatusList, StatusListError, diff
-from cards.sync import NotModified, Synced, fetch_configuration, http_get, sync_bundle
+from cards.sync import (
+    Fetched,
+    NotModified,
+    Synced,
+    fetch_configuration,
+    http_get,
+    sync_bundle,
+)
 from cards.token import (
     FORMAT_VERSION,
     TEXT_LENGTH,
@@ -70,6 +77,7 @@ __all__ = [
     "CardKey",
     "ConfigurationError",
     "DeltaMismatch",
+    "Fetched",
     "GateBundle",
     "InvalidKey",
     "IssuedToken",

@@ -1,7 +1,9 @@
 """Gate bundle: the synced documents a gate verifies with, kept in one directory.
 
 Files (FORMAT.md §8): ``reader-card-configuration.json``, ``trust-list.jws`` and
-``status-list.bin`` (a status snapshot, see :func:`cards.status_documents.snapshot`).
+``status-list.bin`` (a status snapshot, see :func:`cards.status_documents.snapshot`),
+and ``etags.json``: the entity tags the service sent with the configuration and the
+trust list, each bound to the digest of the file it describes.
 Loading re-verifies every signature against the pinned anchors, so a file edited on the
 gate is refused, and refuses data whose *signed* issue time is older than the allowed
 age: a gate cut off from the service must stop, not keep admitting lost cards.
@@ -9,8 +11,13 @@ age: a gate cut off from the service must stop, not keep admitting lost cards.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import os
+import re
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +32,11 @@ from cards.verify import DEFAULT_SKEW
 CONFIGURATION_FILE = "reader-card-configuration.json"
 TRUST_LIST_FILE = "trust-list.jws"
 STATUS_LIST_FILE = "status-list.bin"
+ETAGS_FILE = "etags.json"
+#: Documents whose entity tags a gate stores and sends back (FORMAT.md §6, §9).
+TAGGED_FILES = {"configuration": CONFIGURATION_FILE, "trust_list": TRUST_LIST_FILE}
+#: entity-tag = [ W/ ] DQUOTE *etagc DQUOTE (RFC 9110 §8.8.3), ASCII only, bounded.
+_ETAG = re.compile(r'(W/)?"[\x21\x23-\x7e]{0,200}"')
 
 
 @dataclass(frozen=True)
@@ -48,18 +60,71 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def save_bundle(directory: Path, bundle: GateBundle, *, status_changed: bool = True) -> None:
+def save_bundle(
+    directory: Path,
+    bundle: GateBundle,
+    *,
+    status_changed: bool = True,
+    trust_changed: bool = True,
+    configuration_changed: bool = True,
+) -> None:
     """Store a verified bundle; the status list goes first so a crash never pairs a new
-    trust list with an old status list the service already superseded. With
-    ``status_changed=False`` the stored status list is the one in ``bundle`` already
-    and is left as it is."""
+    trust list with an old status list the service already superseded. A part marked
+    unchanged (a 304) is the one stored already and is left as it is."""
     if not bundle.trust_list.signed:
         raise BundleError("only a verified trust list can be stored", path=str(directory))
     directory.mkdir(parents=True, exist_ok=True)
     if status_changed or not (directory / STATUS_LIST_FILE).exists():
         _write_atomically(directory / STATUS_LIST_FILE, snapshot(bundle.status_list))
-    _write_atomically(directory / TRUST_LIST_FILE, bundle.trust_list.signed.encode("ascii"))
-    _write_atomically(directory / CONFIGURATION_FILE, bundle.configuration.to_bytes())
+    if trust_changed or not (directory / TRUST_LIST_FILE).exists():
+        _write_atomically(directory / TRUST_LIST_FILE, bundle.trust_list.signed.encode("ascii"))
+    if configuration_changed or not (directory / CONFIGURATION_FILE).exists():
+        _write_atomically(directory / CONFIGURATION_FILE, bundle.configuration.to_bytes())
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def is_entity_tag(value: object) -> bool:
+    """Whether ``value`` is a syntactically valid entity tag we are willing to store."""
+    return isinstance(value, str) and _ETAG.fullmatch(value) is not None
+
+
+def save_etags(directory: Path, etags: Mapping[str, str | None]) -> None:
+    """Store the entity tags of the documents now on disk (``TAGGED_FILES`` keys),
+    each with the SHA-256 of its file; invalid or missing tags are left out."""
+    entries = {}
+    for name, tag in etags.items():
+        if name in TAGGED_FILES and is_entity_tag(tag):
+            content = _read(directory / TAGGED_FILES[name])
+            entries[name] = {"etag": tag, "sha256": _digest(content)}
+    _write_atomically(directory / ETAGS_FILE, json.dumps(entries, sort_keys=True).encode())
+
+
+def load_etags(directory: Path) -> dict[str, str]:
+    """The stored entity tags, each only while its file is still the one it was stored
+    with (an edited, replaced or missing file gets no tag, hence a full download).
+    A missing or unreadable ``etags.json`` is no tags at all, never an error."""
+    try:
+        data = json.loads((directory / ETAGS_FILE).read_bytes())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    found: dict[str, str] = {}
+    for name, file in TAGGED_FILES.items():
+        entry = data.get(name)
+        if not isinstance(entry, dict) or not is_entity_tag(entry.get("etag")):
+            continue
+        stored = entry.get("sha256")
+        try:
+            content = (directory / file).read_bytes()
+        except OSError:
+            continue
+        if isinstance(stored, str) and hmac.compare_digest(stored, _digest(content)):
+            found[name] = entry["etag"]
+    return found
 
 
 def _read(path: Path) -> bytes:

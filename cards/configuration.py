@@ -14,7 +14,8 @@ Example::
      "verification_endpoint": "https://id.example.org/cards/verify",
      "token_format_versions": [1], "token_prefix": "RP1",
      "signing_alg_values_supported": ["ES256"],
-     "clock_skew_seconds": 30, "status_list_max_age_seconds": 900}
+     "clock_skew_seconds": 30, "status_list_max_age_seconds": 900,
+     "anchor_transitions_uri": "https://id.example.org/cards/anchor-transitions"}
 
 ``status_list_delta_uri`` takes the query parameter ``since`` (the version the gate holds).
 """
@@ -72,12 +73,15 @@ class ReaderCardConfiguration:
     signing_alg_values_supported: tuple[str, ...] = ("ES256",)
     clock_skew_seconds: int = DEFAULT_SKEW
     status_list_max_age_seconds: int = 900
+    #: Where the anchor transitions are published (FORMAT.md §11); optional.
+    anchor_transitions_uri: str | None = None
 
     def __post_init__(self) -> None:
         for name in _URI_FIELDS:
             check_uri(name, getattr(self, name))
-        if self.verification_endpoint is not None:
-            check_uri("verification_endpoint", self.verification_endpoint)
+        for name in ("verification_endpoint", "anchor_transitions_uri"):
+            if getattr(self, name) is not None:
+                check_uri(name, getattr(self, name))
         if not self.token_format_versions or not all(
             isinstance(v, int) and not isinstance(v, bool) and v > 0
             for v in self.token_format_versions
@@ -94,8 +98,9 @@ class ReaderCardConfiguration:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        if data["verification_endpoint"] is None:
-            del data["verification_endpoint"]
+        for name in ("verification_endpoint", "anchor_transitions_uri"):
+            if data[name] is None:
+                del data[name]
         data["token_format_versions"] = list(self.token_format_versions)
         data["signing_alg_values_supported"] = list(self.signing_alg_values_supported)
         return data

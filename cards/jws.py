@@ -9,18 +9,23 @@ chooses its own verification key.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from jwt.api_jws import PyJWS
 
 from cards.errors import SignedDocumentError
-from cards.keys import AnchorKey, PinnedAnchors
+from cards.keys import AnchorKey, PinnedAnchors, b64url_encode
 
 _JWS = PyJWS(algorithms=["ES256"])
+_DETERMINISTIC_ES256 = ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
 MAX_DOCUMENT_CHARS = 4_000_000  # far above any real trust list; stops absurd inputs early
 
 
@@ -53,13 +58,23 @@ def parse_json_object(data: bytes | str) -> dict[str, Any]:
 
 
 def sign_document(anchor: AnchorKey, typ: str, claims: Mapping[str, object]) -> str:
-    """JWS compact serialisation of ``claims`` signed by ``anchor``."""
-    return _JWS.encode(
-        canonical_json(dict(claims)),
-        anchor.private_key,
-        algorithm="ES256",
-        headers={"typ": typ, "kid": anchor.kid},
-    )
+    """JWS compact serialisation of ``claims`` signed by ``anchor``.
+
+    The signature is deterministic ECDSA (RFC 6979) and header and payload are
+    canonical JSON, so one anchor signing the same claims twice (two service workers,
+    say) produces the same bytes: the strong entity tags of FORMAT.md §6 agree.
+    """
+    header = canonical_json({"alg": "ES256", "kid": anchor.kid, "typ": typ})
+    signing_input = f"{b64url_encode(header)}.{b64url_encode(canonical_json(dict(claims)))}"
+    der = anchor.private_key.sign(signing_input.encode("ascii"), _DETERMINISTIC_ES256)
+    r, s = decode_dss_signature(der)
+    return f"{signing_input}.{b64url_encode(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+
+
+def strong_etag(body: bytes) -> str:
+    """The strong entity tag (RFC 9110 §8.8.3) of a document that is served as the same
+    bytes every time (the configuration, a trust list): ``"<b64url SHA-256(body)>"``."""
+    return f'"{b64url_encode(hashlib.sha256(body).digest())}"'
 
 
 @dataclass(frozen=True)

@@ -251,6 +251,9 @@ class CardsSettings(_Section):
     verifications_per_minute: int = Field(default=20000, ge=1, le=10_000_000)
     #: Card sharing: the same card at two libraries within this many minutes.
     sharing_window_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
+    #: After `cards anchor rotate`, the old anchor is kept this long before
+    #: `cards anchor retire` erases its private part.
+    anchor_overlap_seconds: int = Field(default=30 * 86400, ge=3600, le=365 * 86400)
 
 
 class DuplicatesSettings(_Section):

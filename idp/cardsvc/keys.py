@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cards import AnchorKey, CardKey, TrustedKey, TrustList, public_key_from_jwk
+from cards.anchor_transition import sign_anchor_transition
 from cards.token import MAX_ISSUED_AT
 
 from ..context import Context
@@ -147,6 +148,60 @@ def retire(session: Session, ctx: Context, kid: str | None, *, actor: Actor,
     return [row.kid for row in chosen]
 
 
+def rotate_anchor(session: Session, ctx: Context, *, actor: Actor) -> list[str]:
+    """A new trust anchor signs from now on; the current one signs the transition to
+    it (FORMAT.md §11) and is kept ``retiring`` for ``cards.anchor_overlap_seconds``.
+
+    Both lists get a new version at once, so every worker re-signs them with the new
+    anchor; gates follow the transition at their next sync.
+    """
+    now = ctx.now()
+    old = anchor_row(session)
+    if old is None:
+        raise Conflict("no trust anchor yet: run `readerpass cards keys rotate` first",
+                       code="no_anchor")
+    row = _new_row(ctx, CardKeyRole.ANCHOR, KeyState.ACTIVE, now)
+    sequence = 1 + len([r for r in _rows(session, CardKeyRole.ANCHOR, KeyState.ACTIVE,
+                                         KeyState.RETIRING, KeyState.RETIRED)
+                        if r.transition_jws])
+    row.transition_jws = sign_anchor_transition(
+        load_anchor(ctx, old), public_key_from_jwk(row.public_jwk),
+        issuer=ctx.settings.server.public_url, sequence=sequence, issued_at=_stamp(now))
+    old.state = KeyState.RETIRING.value
+    old.retire_after = now + dt.timedelta(seconds=ctx.settings.cards.anchor_overlap_seconds)
+    session.add(row)
+    session.flush()
+    _trust_changed(session, now)
+    status.bump(session, ctx)
+    changes = [f"anchor {row.kid} (transition {sequence} signed by {old.kid})",
+               f"retiring anchor {old.kid} (until {old.retire_after.isoformat()})"]
+    audit.record(session, actor, "card_anchor.rotate", "card_key", row.kid, now=now,
+                 details={"previous": old.kid, "sequence": sequence})
+    return changes
+
+
+def retire_anchors(session: Session, ctx: Context, kid: str | None, *, actor: Actor,
+                   force: bool = False) -> list[str]:
+    """Erase the private part of retiring anchors whose overlap has ended (or of the
+    one named ``kid``, earlier only with ``force``). Their transitions stay published."""
+    now = ctx.now()
+    chosen = keys_to_retire(_rows(session, CardKeyRole.ANCHOR, KeyState.RETIRING), kid, now,
+                            force=force, noun="anchor")
+    for row in chosen:
+        row.state, row.retired_at, row.private_enc = KeyState.RETIRED.value, now, ""
+        audit.record(session, actor, "card_anchor.retire", "card_key", row.kid, now=now)
+    session.flush()
+    return [row.kid for row in chosen]
+
+
+def anchor_transitions(session: Session) -> list[str]:
+    """Every anchor transition ever signed, oldest first."""
+    return [row.transition_jws for row in session.scalars(
+        select(CardKeyRow).where(CardKeyRow.role == CardKeyRole.ANCHOR.value,
+                                 CardKeyRow.transition_jws.is_not(None))
+        .order_by(CardKeyRow.id)) if row.transition_jws]
+
+
 def trusted_keys(session: Session, ctx: Context) -> list[TrustedKey]:
     """Card keys in the trust list (next, active, retiring) and their validity."""
     # A batch starts at the current slot boundary, which may precede the key's birth.
@@ -174,6 +229,7 @@ def key_view(row: CardKeyRow) -> dict[str, Any]:
         return value.isoformat() if value else None
 
     return {"kid": row.kid, "role": row.role, "state": row.state,
+            "transition": bool(row.transition_jws),
             "created_at": stamp(row.created_at), "activated_at": stamp(row.activated_at),
             "not_after": stamp(row.not_after), "retire_after": stamp(row.retire_after),
             "retired_at": stamp(row.retired_at)}

@@ -69,14 +69,23 @@ def _publish(session: Session, ctx: Context, revoke: Iterable[int] = (),
         status.bump(session, ctx, revoke=revoke, restore=restore)
 
 
+def new_serials(session: Session, count: int) -> list[str]:
+    """Fresh card serials, checked against each other and the database (80 random
+    bits: a clash practically never happens, but it is checked)."""
+    serials: set[str] = set()
+    while len(serials) < count:
+        wanted = {serial_to_text(new_serial()) for _ in range(count - len(serials))} - serials
+        serials |= wanted - set(session.scalars(select(Card.serial).where(
+            Card.serial.in_(wanted))))
+    return sorted(serials)
+
+
 def _new_card(session: Session, ctx: Context, reader: Reader) -> tuple[Card, bool]:
     size_before = status.head(session).size
-    index = status.allocate_index(session)
-    serial = new_serial()
-    while session.scalar(select(Card.id).where(Card.serial == serial_to_text(serial))):
-        serial = new_serial()  # 80 random bits: practically never, but checked
+    [serial] = new_serials(session, 1)
+    index = status.allocate_index(session)  # last: the head row stays locked until commit
     now = ctx.now()
-    card = Card(reader_id=reader.id, serial=serial_to_text(serial), status_index=index,
+    card = Card(reader_id=reader.id, serial=serial, status_index=index,
                 state=CardState.ACTIVE.value, revoked=False, created_at=now, updated_at=now)
     card.revoked = _revoked(card, reader)
     session.add(card)
@@ -96,6 +105,26 @@ def issue(session: Session, ctx: Context, reader: Reader, *, actor: Actor) -> Ca
     audit.record(session, actor, "card.issue", "card", card.serial, now=ctx.now(),
                  details={"reader": reader.id})
     return card
+
+
+def new_card_rows(session: Session, ctx: Context,
+                  cards: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Rows of a first, active card for each (reader id, serial from
+    :func:`new_serials`) of new, active readers in a bulk import, for the caller to
+    insert in bulk. The indices are taken in one lock of the head row (held until
+    commit, so call this last) with at most one status-list version (when the list
+    grows); the caller's audit events name the serials."""
+    if not cards:
+        return []
+    size_before = status.head(session).size
+    indices = status.allocate_indices(session, len(cards))
+    if status.head(session).size != size_before:
+        status.bump(session, ctx)
+    now = ctx.now()
+    return [{"reader_id": reader_id, "serial": serial, "status_index": index,
+             "state": CardState.ACTIVE.value, "revoked": False, "created_at": now,
+             "updated_at": now}
+            for (reader_id, serial), index in zip(cards, indices, strict=True)]
 
 
 def change(session: Session, ctx: Context, reader: Reader, action: str, *, actor: Actor,

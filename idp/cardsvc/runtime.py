@@ -12,6 +12,7 @@ from cards import (
     RedisReplayCache,
     ReplayCache,
 )
+from cards.jws import strong_etag
 
 from ..context import Context
 from ..oidc.ratelimit import MemoryRateLimiter, RateLimiter, make_limiter
@@ -40,6 +41,7 @@ class CardRuntime:
             if redis_url else MemoryReplayCache())
         self.configuration = configuration(ctx)
         self.configuration_body = self.configuration.to_bytes()
+        self.configuration_etag = strong_etag(self.configuration_body)
 
 
 class SerialReaders:
@@ -70,6 +72,7 @@ def configuration(ctx: Context) -> ReaderCardConfiguration:
         verification_endpoint=f"{base}/cards/verify",
         clock_skew_seconds=ctx.settings.cards.clock_skew_seconds,
         status_list_max_age_seconds=ctx.settings.cards.max_age_seconds,
+        anchor_transitions_uri=f"{base}/cards/anchor-transitions",
     )
 
 

@@ -49,12 +49,19 @@ def lock_head(session: Session, *, shared: bool = False) -> CardStatusHead:
 def allocate_index(session: Session) -> int:
     """The next status-list index: sequential, never reused. Grows the list when
     needed (the growth is published with the caller's version bump)."""
+    return allocate_indices(session, 1).start
+
+
+def allocate_indices(session: Session, count: int) -> range:
+    """``count`` consecutive new indices under one lock of the head row (a bulk
+    import takes a batch's worth at once); grows the list as :func:`allocate_index`."""
     row = lock_head(session)
-    index = row.next_index
-    row.next_index += 1
-    if index >= row.size:
-        row.size = (index // GROWTH + 1) * GROWTH
-    return index
+    start = row.next_index
+    row.next_index += count
+    last = row.next_index - 1
+    if count and last >= row.size:
+        row.size = (last // GROWTH + 1) * GROWTH
+    return range(start, start + count)
 
 
 def bump(session: Session, ctx: Context, *, revoke: Iterable[int] = (),

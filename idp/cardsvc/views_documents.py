@@ -8,7 +8,11 @@ from flask import Blueprint, Response, request
 from werkzeug.http import unquote_etag
 
 from cards import WELL_KNOWN_PATH, StatusList, status_etag
+from cards.anchor_transition import MEDIA_TYPE as ANCHOR_TRANSITIONS_MEDIA_TYPE
+from cards.anchor_transition import transition_list
+from cards.jws import strong_etag
 
+from . import keys
 from .documents import NotPublished
 from .runtime import runtime
 
@@ -29,14 +33,40 @@ def _short() -> int:
     return min(60, runtime().ctx.settings.cards.slot_seconds)
 
 
+def _tagged(body: bytes, etag: str, mimetype: str, max_age: int) -> Response:
+    """``body`` with its strong entity tag, or a bodiless 304 when ``If-None-Match``
+    names it (weak comparison, RFC 9110 §13.1.2; FORMAT.md §6, §9)."""
+    if request.if_none_match.contains_weak(unquote_etag(etag)[0]):
+        response = _cached(b"", mimetype, max_age)
+        response.status_code = 304
+    else:
+        response = _cached(body, mimetype, max_age)
+    response.headers["ETag"] = etag
+    return response
+
+
 @bp.get(WELL_KNOWN_PATH)
 def configuration() -> Response:
-    return _cached(runtime().configuration_body, "application/json", 3600)
+    cards = runtime()
+    return _tagged(cards.configuration_body, cards.configuration_etag, "application/json", 3600)
 
 
 @bp.get("/cards/trust-list")
 def trust_list() -> Response:
-    return _cached(runtime().documents.trust_list(), "application/jwt", _short())
+    """``trust_list()`` re-signs first when the list is older than a third of the
+    maximum age, so a 304 only ever confirms a recently signed list (FORMAT.md §6)."""
+    signed = runtime().documents.trust_list().encode("ascii")
+    return _tagged(signed, strong_etag(signed), "application/jwt", _short())
+
+
+@bp.get("/cards/anchor-transitions")
+def anchor_transitions() -> Response:
+    """Every anchor transition, oldest first (FORMAT.md §11): gates that pin an older
+    anchor follow the chain from it."""
+    ctx = runtime().ctx
+    with ctx.sessions() as session:
+        body = transition_list(ctx.settings.server.public_url, keys.anchor_transitions(session))
+    return _tagged(body, strong_etag(body), ANCHOR_TRANSITIONS_MEDIA_TYPE, _short())
 
 
 def _status_answer(current: StatusList, body: bytes | None) -> Response:

@@ -87,6 +87,43 @@ def anchor_export() -> None:
     click.echo(json.dumps(row.public_jwk, sort_keys=True))
 
 
+@anchor_group.command("list")
+@json_option
+@domain_errors
+def anchor_list(as_json: bool) -> None:
+    """List the trust anchors: active, retiring (after a rotation), retired."""
+    ctx = context()
+    with ctx.transaction() as session:
+        rows = [keys.key_view(row) for row in keys.list_keys(session)
+                if row.role == "anchor"]
+    emit(rows, ("kid", "state", "transition", "created_at", "retire_after", "retired_at"),
+         as_json=as_json)
+
+
+@anchor_group.command("rotate")
+@domain_errors
+def anchor_rotate() -> None:
+    """Make a new trust anchor, signed over by the current one (an anchor transition
+    that gates follow at their next sync); lists are signed by the new anchor at once."""
+    ctx = context()
+    with ctx.transaction() as session:
+        lines(keys.rotate_anchor(session, ctx, actor=Actor.cli()))
+
+
+@anchor_group.command("retire")
+@click.argument("kid", required=False)
+@click.option("--force", is_flag=True, help="Retire KID before its overlap has ended.")
+@domain_errors
+def anchor_retire(kid: str | None, force: bool) -> None:
+    """Erase the private part of old anchors whose overlap (cards.anchor_overlap_seconds)
+    has ended, or only KID. Their transitions stay published."""
+    ctx = context()
+    with ctx.transaction() as session:
+        retired = keys.retire_anchors(session, ctx, kid, actor=Actor.cli(), force=force)
+    lines(f"retired anchor {k}" for k in retired) if retired else click.echo(
+        "nothing to retire")
+
+
 @command.command("publish")
 @click.option("--force", is_flag=True, help="Re-sign now even if the lists are fresh.")
 @domain_errors

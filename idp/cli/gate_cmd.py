@@ -4,12 +4,16 @@ A gate (entrance or self-check machine) syncs the province's signed trust list
 and status list while it has a network, and verifies scanned reader-card texts
 with no network at all. It pins the province trust anchor's public key given by
 the operator; nothing it downloads is trusted unless that anchor signed it.
-These commands need no settings file and no database.
+When the province rotates its anchor, `gate sync` follows the transition signed by
+the pinned anchor and pins the new one in its place (FORMAT.md §11); a transition
+the pinned anchor did not sign stops the sync. These commands need no settings file
+and no database.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -29,6 +33,7 @@ from cards import (
     sync_bundle,
     verify,
 )
+from cards.anchor_transition import describe
 from cards.verify import Verdict
 
 from .common import BadCommandInput, CommandFailed
@@ -56,6 +61,13 @@ def _read_anchor_file(path: Path) -> list[dict[str, Any]]:
         raise BadCommandInput(f"{path} holds no valid P-256 public key JWK: {exc}") from None
 
 
+def _write_anchors(directory: Path, keys: list[dict[str, Any]]) -> None:
+    """Replace the pinned anchors (write a temporary file, then rename over)."""
+    temporary = directory / f".{ANCHORS_FILE}.new"
+    temporary.write_text(json.dumps({"keys": keys}, indent=1), encoding="utf-8")
+    os.replace(temporary, directory / ANCHORS_FILE)
+
+
 def _anchors(directory: Path) -> PinnedAnchors:
     path = directory / ANCHORS_FILE
     if not path.exists():
@@ -77,13 +89,12 @@ def sync(url: str, directory: Path, anchor: Path | None) -> None:
     """Download and check the card configuration, trust list and status list.
 
     A gate holding a list gets only the changes since; one holding the current list
-    gets a "no change" answer and keeps it ("status_list": "unchanged").
+    gets a "no change" answer and keeps it ("status_list": "unchanged"); so do the
+    configuration and trust list, asked for with the entity tags stored with them.
     """
     directory.mkdir(parents=True, exist_ok=True)
     if anchor is not None:
-        keys = _read_anchor_file(anchor)
-        (directory / ANCHORS_FILE).write_text(json.dumps({"keys": keys}, indent=1),
-                                              encoding="utf-8")
+        _write_anchors(directory, _read_anchor_file(anchor))
     anchors = _anchors(directory)
     now = int(time.time())
     try:
@@ -95,13 +106,21 @@ def sync(url: str, directory: Path, anchor: Path | None) -> None:
     except CardError as exc:
         raise CommandFailed(f"sync failed: {exc.message}") from None
     bundle = synced.bundle
+    if synced.anchor_steps and synced.anchors is not None:
+        # Only now, with documents signed by the new anchor verified and stored.
+        _write_anchors(directory, [public_key_to_jwk(key) for key in
+                                   synced.anchors.keys.values()])
     click.echo(json.dumps({
         "issuer": bundle.configuration.issuer,
         "trust_list_version": bundle.trust_list.version,
         "status_list_version": bundle.status_list.version,
         "status_list": synced.status_download,
+        "trust_list": synced.trust_list_download,
+        "configuration": synced.configuration_download,
         "status_list_issued_at": bundle.status_list.issued_at,
         "revoked_cards": bundle.status_list.count(),
+        "anchors": sorted(synced.anchors or anchors),
+        "anchor_rotations": describe(synced.anchor_steps),
     }))
 
 

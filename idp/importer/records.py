@@ -11,11 +11,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..cardsvc import lifecycle
 from ..context import Context
 from ..duplicates.features import match_name
 from ..duplicates.keys import RESIDENT_ID_TYPES, name_keys
 from ..models import (
     AuditEvent,
+    Card,
     IdentityDocument,
     ImportedRow,
     ImportIssue,
@@ -46,6 +48,8 @@ class Batch:
     audit: list[dict[str, Any]] = field(default_factory=list)
     match_keys: list[dict[str, Any]] = field(default_factory=list)
     rows: list[dict[str, Any]] = field(default_factory=list)  # the import_rows ledger
+    #: (reader id, card serial) of every new reader: the card is issued at import
+    cards: list[tuple[str, str]] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
 
 
@@ -65,10 +69,11 @@ class BatchRecords:
             cards |= wanted - used
         return sorted(cards)
 
-    def _new_reader(self, batch: Batch, draft: Draft, name: str, card: str,
+    def _new_reader(self, batch: Batch, draft: Draft, name: str, card: str, serial: str,
                     now: dt.datetime, *, claimed: str | None = None) -> str:
-        """Rows for a new reader; ``claimed`` is the hash of a resident ID the row
-        gave but another reader holds (kept as a blocking key only)."""
+        """Rows for a new reader with card number ``card`` and a reader card with
+        ``serial``; ``claimed`` is the hash of a resident ID the row gave but another
+        reader holds (kept as a blocking key only)."""
         assert draft.birth_date is not None
         cipher, hasher = self.ctx.cipher, self.ctx.hasher
         reader_id = new_reader_id()
@@ -109,8 +114,10 @@ class BatchRecords:
         batch.audit.append({
             "at": now, "actor": "system:import", "action": "reader.import",
             "target_type": "reader", "target_id": reader_id, "reason": None,
-            "details": {"library_id": self.library_id, "local_id": draft.row.get("local_id")},
+            "details": {"library_id": self.library_id, "local_id": draft.row.get("local_id"),
+                        "card": serial},
         })
+        batch.cards.append((reader_id, serial))
         return reader_id
 
     def _link(self, batch: Batch, draft: Draft, reader_id: str, method: LinkMethod,
@@ -181,3 +188,9 @@ class BatchRecords:
                             (OutboxItem, batch.outbox), (ImportIssue, batch.issues),
                             (MatchKey, batch.match_keys), (ImportedRow, batch.rows)):
             bulk_insert(self.session, model.__table__, rows)  # type: ignore[arg-type]
+
+    def _store_cards(self, batch: Batch) -> None:
+        """The new readers' cards, last: their status-list indices lock the list's
+        head row until the batch commits."""
+        rows = lifecycle.new_card_rows(self.session, self.ctx, batch.cards)
+        bulk_insert(self.session, Card.__table__, rows)  # type: ignore[arg-type]

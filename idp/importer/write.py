@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 
+from ..cardsvc import lifecycle
 from ..duplicates import online
 from ..duplicates.comparisons import name_level, names_agree
 from ..duplicates.features import MatchName, match_name
@@ -52,6 +53,7 @@ class Writer(BatchRecords):
         done = set(s.scalars(select(ImportedRow.row_key).where(
             ImportedRow.library_id == lib, ImportedRow.row_key.in_(list(keys.values())))))
         cards = self._card_numbers(len(drafts))
+        serials = lifecycle.new_serials(s, len(drafts))
         for draft in drafts:
             local_id, key = draft.row.get("local_id"), keys[id(draft)]
             batch.counts["read"] += 1
@@ -84,8 +86,8 @@ class Writer(BatchRecords):
                     claimed = digest
                 draft.document = None
             if reader_id is None:
-                reader_id = self._new_reader(batch, draft, name, cards.pop(), now,
-                                             claimed=claimed)
+                reader_id = self._new_reader(batch, draft, name, cards.pop(), serials.pop(),
+                                             now, claimed=claimed)
                 if digest is not None and draft.document is not None:
                     by_hash[digest] = (reader_id, wanted)
                 batch.counts["created"] += 1
@@ -103,4 +105,5 @@ class Writer(BatchRecords):
             found = online.check_ids(s, self.ctx, [r["id"] for r in batch.readers],
                                      source="import")
             batch.counts["possible_duplicates"] += len(found)
+        self._store_cards(batch)
         return batch.counts

@@ -37,7 +37,8 @@ class CardKeyRole(enum.StrEnum):
 
 
 class CardKeyRow(Base):
-    """A P-256 key of the card system; the private part is encrypted (PiiCipher)."""
+    """A P-256 key of the card system; the private part is encrypted (PiiCipher), and
+    erased (empty) once a retired anchor can never be needed again."""
 
     __tablename__ = "card_keys"
     __table_args__ = (
@@ -58,6 +59,9 @@ class CardKeyRow(Base):
     #: When its last token can no longer verify: then it may leave the trust list.
     retire_after: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     retired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    #: An anchor after the first: the transition (JWS, FORMAT.md §11) its predecessor
+    #: signed to hand over to it.
+    transition_jws: Mapped[str | None] = mapped_column(Text)
 
 
 class Card(Base):

@@ -3,7 +3,8 @@
 One identity per identity document (keyed hash, unique in the database), a
 resident-ID number fixes birth date and sex, the category follows from age, a
 child needs a registered adult guardian, and personal numbers are stored only
-encrypted.
+encrypted. The reader's card (random serial, status-list index) is issued in the
+same transaction, so it exists from the first moment.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..cardsvc import lifecycle
 from ..context import Context
 from ..duplicates import online as duplicates
 from ..errors import Conflict, InvalidInput, NotFound
@@ -193,6 +195,8 @@ def register_reader(session: Session, ctx: Context, data: RegistrationIn, *, act
     )
     outbox.enqueue(session, reader, "reader.register", now=now)
     duplicates.check(session, ctx, reader, source="registration")
+    # The card last: its status-list index locks the list's head row until commit.
+    lifecycle.issue(session, ctx, reader, actor=actor)
     return reader
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from cards import (
+    Fetched,
     StaleBundle,
     StatusList,
     SyncError,
@@ -32,7 +33,8 @@ class Service:
     """A loopback HTTP server holding the documents a real service would serve.
 
     ``not_modified`` maps a path to the entity tag it answers 304 to; ``always_304``
-    paths answer 304 to anything, as a forged or replayed answer would.
+    paths answer 304 to anything, as a forged or replayed answer would; ``etags``
+    are sent as the ``ETag`` of a path's document.
     """
 
     def __init__(self) -> None:
@@ -41,6 +43,7 @@ class Service:
         self.conditions: list[str | None] = []
         self.not_modified: dict[str, str] = {}
         self.always_304: set[str] = set()
+        self.etags: dict[str, str] = {}
         service = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -56,6 +59,8 @@ class Service:
                     return
                 body = service.documents.get(self.path)
                 self.send_response(404 if body is None else 200)
+                if self.path in service.etags:
+                    self.send_header("ETag", service.etags[self.path])
                 self.end_headers()
                 self.wfile.write(body or b"")
 
@@ -143,8 +148,8 @@ def test_unreachable_service_and_wrong_issuer(world: World, tmp_path: Path) -> N
         sync_bundle("http://127.0.0.1:9", tmp_path, world.anchors, now=NOW)
     config = make(issuer="https://other.example.org").to_bytes()
 
-    def fetch(url: str, *, if_none_match: str | None = None) -> bytes:
-        return config
+    def fetch(url: str, *, if_none_match: str | None = None) -> Fetched:
+        return Fetched(config)
 
     with pytest.raises(SyncError, match="another issuer"):
         sync_bundle("https://id.example.org", tmp_path, world.anchors, now=NOW, fetch=fetch)
@@ -200,3 +205,32 @@ def test_no_change_for_a_list_older_than_the_service_allows_is_not_believed(
                     current=synced.bundle)
     held = load_bundle(tmp_path, world.anchors, too_late, max_age=60, max_trust_list_age=10**6)
     assert held.status_list.version == 2
+
+
+def test_stored_entity_tags_go_back_only_with_their_files(
+    world: World, service: Service, tmp_path: Path
+) -> None:
+    _publish_status(service, world, StatusList.from_indices(1000, [1], 1, NOW))
+    service.etags = {WELL_KNOWN_PATH: '"c1"', "/trust": '"t1"'}
+    bundle = sync_bundle(service.base, tmp_path, world.anchors, now=NOW).bundle
+    service.not_modified = {WELL_KNOWN_PATH: '"c1"', "/trust": '"t1"'}
+    service.requests.clear()
+    service.conditions.clear()
+    synced = sync_bundle(service.base, tmp_path, world.anchors, now=NOW + 60, current=bundle)
+    assert (synced.configuration_download, synced.trust_list_download) == ("unchanged",
+                                                                           "unchanged")
+    assert service.conditions[:2] == ['"c1"', '"t1"']
+
+    # A trust-list file that is not the one the tag was stored with gets no condition.
+    held = (tmp_path / "trust-list.jws").read_bytes()
+    (tmp_path / "trust-list.jws").write_bytes(held.replace(held[-3:], held[-3:].swapcase()))
+    service.conditions.clear()
+    synced = sync_bundle(service.base, tmp_path, world.anchors, now=NOW + 60, current=bundle)
+    assert service.conditions[:2] == ['"c1"', None] and synced.trust_list_download == "full"
+    assert (tmp_path / "trust-list.jws").read_bytes() == service.documents["/trust"]
+
+    # A broken etags.json is no tags at all, never an error.
+    (tmp_path / "etags.json").write_text("{not json", encoding="utf-8")
+    service.conditions.clear()
+    sync_bundle(service.base, tmp_path, world.anchors, now=NOW + 60, current=bundle)
+    assert service.conditions[:2] == [None, None]

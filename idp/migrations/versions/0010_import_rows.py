@@ -1,7 +1,7 @@
 """The ledger of import rows already dealt with, so re-running an import changes nothing.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2027-01-10
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0007"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

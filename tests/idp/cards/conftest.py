@@ -4,9 +4,10 @@ public URL is its own address, and a gate that syncs from it with `readerpass ga
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,3 +113,60 @@ class Gate:
 @pytest.fixture
 def gate(live: Live, tmp_path: Path, clock: Clock, card_keys: None) -> Gate:
     return Gate(live, tmp_path / "gate", clock)
+
+
+StartResponse = Callable[..., Any]
+
+
+@dataclass
+class Seen:
+    path: str
+    if_none_match: str | None
+    status: int
+
+
+class Wiretap:
+    """WSGI middleware in front of the service: records every request and, for paths in
+    ``forge_304``, answers 304 itself, as a replaying mirror or a broken cache would;
+    for paths in ``forge_body`` it answers 200 with that body (an attacker's mirror)."""
+
+    def __init__(self, app: Any):
+        self.app = app
+        self.seen: list[Seen] = []
+        self.forge_304: set[str] = set()
+        self.forge_body: dict[str, bytes] = {}
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ["PATH_INFO"]
+        full = path + ("?" + environ["QUERY_STRING"] if environ.get("QUERY_STRING") else "")
+        condition = environ.get("HTTP_IF_NONE_MATCH")
+        if path in self.forge_304:
+            self.seen.append(Seen(full, condition, 304))
+            start_response("304 Not Modified", [])
+            return [b""]
+        if path in self.forge_body:
+            self.seen.append(Seen(full, condition, 200))
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [self.forge_body[path]]
+
+        def record(status_line: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
+            self.seen.append(Seen(full, condition, int(status_line.split()[0])))
+            return start_response(status_line, headers, *rest)
+
+        return self.app(environ, record)
+
+    def status_requests(self) -> list[Seen]:
+        return [s for s in self.seen if s.path.startswith("/cards/status-list")]
+
+
+@pytest.fixture
+def wall_clock(clock: Clock) -> Clock:
+    clock.current = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    return clock
+
+
+@pytest.fixture
+def tap(live: Live) -> Wiretap:
+    wiretap = Wiretap(live.server.app)
+    live.server.app = wiretap
+    return wiretap

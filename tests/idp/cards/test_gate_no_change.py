@@ -9,12 +9,8 @@ import datetime as dt
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from cards import Reason
 from idp.cardsvc import keys, lifecycle, status
@@ -22,59 +18,8 @@ from idp.models import Reader
 from idp.services.actor import Actor
 from tests.idp.test_gate_cli import readerpass
 
-from ..conftest import Clock
 from .conftest import Live
 from .helpers import token_for
-
-StartResponse = Callable[..., Any]
-
-
-@dataclass
-class Seen:
-    path: str
-    if_none_match: str | None
-    status: int
-
-
-class Wiretap:
-    """WSGI middleware in front of the service: records every request and, for paths in
-    ``forge_304``, answers 304 itself, as a replaying mirror or a broken cache would."""
-
-    def __init__(self, app: Any):
-        self.app = app
-        self.seen: list[Seen] = []
-        self.forge_304: set[str] = set()
-
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        path = environ["PATH_INFO"]
-        full = path + ("?" + environ["QUERY_STRING"] if environ.get("QUERY_STRING") else "")
-        condition = environ.get("HTTP_IF_NONE_MATCH")
-        if path in self.forge_304:
-            self.seen.append(Seen(full, condition, 304))
-            start_response("304 Not Modified", [])
-            return [b""]
-
-        def record(status_line: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
-            self.seen.append(Seen(full, condition, int(status_line.split()[0])))
-            return start_response(status_line, headers, *rest)
-
-        return self.app(environ, record)
-
-    def status_requests(self) -> list[Seen]:
-        return [s for s in self.seen if s.path.startswith("/cards/status-list")]
-
-
-@pytest.fixture
-def wall_clock(clock: Clock) -> Clock:
-    clock.current = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    return clock
-
-
-@pytest.fixture
-def tap(live: Live) -> Wiretap:
-    wiretap = Wiretap(live.server.app)
-    live.server.app = wiretap
-    return wiretap
 
 
 def gate_sync(live: Live, directory: Path, anchor: Path | None = None,
