@@ -25,6 +25,7 @@ from ..context import Context
 from ..errors import InvalidInput
 from ..models import ImportRun, Library, LibraryAdapterConfig
 from ..services.libraries import get_library
+from .ahead import read_ahead
 from .files import file_format, read_rows
 from .prepare import prepare
 from .rows import SourceRow, from_patron
@@ -96,14 +97,15 @@ def import_patrons(ctx: Context, code: str, source: Source, *, batch_size: int =
         if dry_run:
             session.rollback()
     totals: Counter[str] = Counter()
-    for batch in _batches(source.rows(cursor), batch_size):
+    prepared = ((batch, [prepare(row, ctx) for row in batch])
+                for batch in _batches(source.rows(cursor), batch_size))
+    for batch, drafts in read_ahead(prepared, name="import-read-ahead"):
         with ctx.sessions() as session:
             if session.get_bind().dialect.name == "postgresql":
                 # The batch look-ups are IN lists over tables this import grows: a
                 # prepared statement's generic plan, made while they were small, scans.
                 session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-            counts = Writer(session, ctx, library_id, run_id, enqueue=enqueue).write(
-                [prepare(row, ctx) for row in batch])
+            counts = Writer(session, ctx, library_id, run_id, enqueue=enqueue).write(drafts)
             totals.update(counts)
             if dry_run:
                 session.rollback()
