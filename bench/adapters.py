@@ -8,15 +8,22 @@ and times just-in-time provisioning of new readers (p50/p99). It prints its
 figures and the machine. Servers come from the same variables as the tests::
 
     source .ci/env && python -m bench.adapters --patrons 100000
+
+``--baseline DIR`` runs the same measurement on a second source tree (e.g. ``git
+archive REV | tar -x -C DIR``) in turn with this one, each in its own process, and
+prints the ratios, so they hold on a shared machine whose absolute figures drift.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import resource
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -105,13 +112,57 @@ def provisioning(ctx: Context, readers: int) -> list[float]:
     return timings
 
 
+_ROOT = Path(__file__).resolve().parent.parent
+# Runs this file's measurement with another tree's packages first on the path.
+_CHILD = ("import runpy, sys; tree, script = sys.argv[1], sys.argv[2]; "
+          "sys.path.insert(0, tree); sys.argv = [script, *sys.argv[3:]]; "
+          "runpy.run_path(script, run_name='__main__')")
+_FIGURES = (("patrons_s", "import patrons/s", "{:,.0f}"), ("peak_rss_mib", "peak RSS MiB",
+            "{:,.0f}"), ("relay_s", "relay deliveries/s", "{:,.1f}"),
+            ("jit_p50_ms", "JIT p50 ms", "{:.1f}"), ("jit_p99_ms", "JIT p99 ms", "{:.1f}"))
+
+
+def compare(args: argparse.Namespace, passed: list[str]) -> None:
+    """Alternate the baseline tree and this one, each run in its own process."""
+    if not (args.baseline / "idp" / "importer").is_dir():
+        raise SystemExit(f"--baseline {args.baseline}: not a source tree (no idp/importer)")
+    trees = (("before", args.baseline.resolve()), ("after", _ROOT))
+    results: dict[str, list[dict[str, float]]] = {label: [] for label, _ in trees}
+    with tempfile.TemporaryDirectory() as workdir:
+        out = Path(workdir) / "figures.json"
+        for round_ in range(1, args.rounds + 1):
+            for label, tree in trees:
+                print(f"-- round {round_}, {label} ({tree})", flush=True)
+                subprocess.run([sys.executable, "-c", _CHILD, str(tree), __file__, *passed,
+                                "--json", str(out)], cwd=tree, check=True)
+                results[label].append(json.loads(out.read_text()))
+    print(f"\n{'median of ' + str(args.rounds) + ' rounds':<22}{'before':>12}{'after':>12}"
+          f"{'after/before':>14}")
+    for key, name, fmt in _FIGURES:
+        before = statistics.median(r[key] for r in results["before"])
+        after = statistics.median(r[key] for r in results["after"])
+        ratios = [a[key] / b[key] for a, b in zip(results["after"], results["before"],
+                                                   strict=True) if b[key]]
+        ratio = f"{statistics.median(ratios):.2f}x" if ratios else "-"
+        print(f"{name:<22}{fmt.format(before):>12}{fmt.format(after):>12}{ratio:>14}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--patrons", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--relay-items", type=int, default=5000)
     parser.add_argument("--jit", type=int, default=500, help="readers provisioned at JIT")
+    parser.add_argument("--baseline", type=Path,
+                        help="another source tree to run in turn and compare with")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds with --baseline")
+    parser.add_argument("--json", type=Path, help=argparse.SUPPRESS)  # figures, for compare
     args = parser.parse_args()
+    if args.baseline is not None:
+        passed = [f"--patrons={args.patrons}", f"--batch={args.batch}",
+                  f"--relay-items={args.relay_items}", f"--jit={args.jit}"]
+        compare(args, passed)
+        return
     mariadb = os.environ["READERPASS_TEST_MARIADB_URL"]
     postgres = os.environ["READERPASS_TEST_POSTGRES_URL"]
     print(f"machine: {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}")
@@ -126,8 +177,9 @@ def main() -> None:
         try:
             print(f"import (batches of {args.batch:,}):")
             elapsed = import_all(ctx, args.patrons, args.batch)
+            peak = rss_mib()[1]
             print(f"import: {args.patrons:,} patrons in {elapsed:,.1f} s = "
-                  f"{args.patrons / elapsed:,.0f} patrons/s end to end")
+                  f"{args.patrons / elapsed:,.0f} patrons/s end to end, peak RSS {peak:,.0f} MiB")
             with ctx.transaction() as session:
                 queued = session.scalar(select(func.count()).select_from(OutboxItem)) or 0
             delivered, spent = relay(ctx, min(args.relay_items, queued))
@@ -138,6 +190,10 @@ def main() -> None:
             p99 = timings[max(0, int(len(timings) * 0.99) - 1)] * 1000
             print(f"JIT provisioning ({len(timings)} new readers, patron created in Koha): "
                   f"p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+            if args.json is not None:
+                args.json.write_text(json.dumps({
+                    "patrons_s": args.patrons / elapsed, "peak_rss_mib": peak,
+                    "relay_s": delivered / spent, "jit_p50_ms": p50, "jit_p99_ms": p99}))
         finally:
             ctx.dispose()
 

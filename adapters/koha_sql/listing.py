@@ -35,7 +35,7 @@ def to_patron(row: Any, debarments: list[blocks.Debarment], reader_id: str | Non
         surname=row.surname or "", first_name=row.firstname or "",
         birth_date=row.dateofbirth, category=row.categorycode, branch=row.branchcode,
         expiry=row.dateexpiry, blocked_locally=local, blocked_by_province=province,
-        reader_id=reader_id, version=version_token((*row, reader_id)),
+        reader_id=reader_id, version=version_token((*row[:len(COLUMNS)], reader_id)),
     )
 
 

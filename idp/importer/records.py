@@ -32,6 +32,7 @@ from ..models import (
 )
 from ..services.numbers import new_card_number, new_reader_id
 from ..services.registration import DOCUMENT_CONTEXT, MOBILE_CONTEXT, _years_later
+from .among import among
 from .bulk import bulk_insert
 from .prepare import Draft
 
@@ -64,8 +65,8 @@ class BatchRecords:
         cards: set[str] = set()
         while len(cards) < count:
             wanted = {new_card_number() for _ in range(count - len(cards))} - cards
-            used = set(self.session.scalars(select(Reader.card_number)
-                                            .where(Reader.card_number.in_(wanted))))
+            used = set(self.session.scalars(select(Reader.card_number).where(
+                among(self.session, Reader.card_number, wanted))))
             cards |= wanted - used
         return sorted(cards)
 

@@ -27,6 +27,7 @@ from ..context import Context
 from ..errors import InvalidInput
 from ..models import ImportRun, Library, LibraryAdapterConfig
 from ..services.libraries import get_library
+from .ahead import read_ahead
 from .files import file_format, read_rows
 from .prepare import prepare
 from .rows import SourceRow, from_patron
@@ -89,7 +90,9 @@ def import_patrons(ctx: Context, code: str, source: Source, *, batch_size: int =
         if dry_run:
             session.rollback()
     totals: Counter[str] = Counter()
-    for batch in _batches(source.rows(cursor), batch_size):
+    prepared = ((batch, [prepare(row, ctx) for row in batch])
+                for batch in _batches(source.rows(cursor), batch_size))
+    for batch, drafts in read_ahead(prepared, name="import-read-ahead"):
         with ctx.sessions() as session:
             if session.get_bind().dialect.name == "postgresql":
                 # The batch look-ups are IN lists over tables this import grows: a
@@ -97,8 +100,7 @@ def import_patrons(ctx: Context, code: str, source: Source, *, batch_size: int =
                 session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
             if dry_run:  # the run (rolled back above) must exist for the batch's rows
                 run_id, _ = _open_run(session, ctx, library_id, source.key)
-            counts = Writer(session, ctx, library_id, run_id, enqueue=enqueue).write(
-                [prepare(row, ctx) for row in batch])
+            counts = Writer(session, ctx, library_id, run_id, enqueue=enqueue).write(drafts)
             totals.update(counts)
             if dry_run:
                 session.rollback()

@@ -19,6 +19,7 @@ from ..duplicates.comparisons import name_level, names_agree
 from ..duplicates.features import MatchName, match_name
 from ..models import IdentityDocument, ImportedRow, LinkMethod, Reader, ReaderLink
 from ..services.names import search_name
+from .among import among
 from .prepare import Draft
 from .records import Batch, BatchRecords
 from .rowkeys import row_key
@@ -31,10 +32,10 @@ class Writer(BatchRecords):
         s, lib = self.session, self.library_id
         local_ids = [d.row.get("local_id") for d in drafts if d.row.get("local_id")]
         taken_ids = set(s.scalars(select(ReaderLink.local_id).where(
-            ReaderLink.library_id == lib, ReaderLink.local_id.in_(local_ids))))
+            ReaderLink.library_id == lib, among(s, ReaderLink.local_id, local_ids))))
         barcodes = [d.row.get("barcode") for d in drafts if d.row.get("barcode")]
         taken_codes = set(s.scalars(select(ReaderLink.local_barcode).where(
-            ReaderLink.library_id == lib, ReaderLink.local_barcode.in_(barcodes))))
+            ReaderLink.library_id == lib, among(s, ReaderLink.local_barcode, barcodes))))
         hashes = {id(d): self.ctx.hasher.digest("identity-document", d.document.match_key)
                   for d in drafts if d.document is not None}
         by_hash: dict[str, tuple[str, MatchName]] = {
@@ -42,16 +43,16 @@ class Writer(BatchRecords):
                 select(IdentityDocument.match_hash, Reader.id, Reader.family_name,
                        Reader.given_name)
                 .join(Reader, Reader.id == IdentityDocument.reader_id)
-                .where(IdentityDocument.match_hash.in_(list(hashes.values()))))}
+                .where(among(s, IdentityDocument.match_hash, list(hashes.values()))))}
         backlinks = [d.row.backlink for d in drafts if d.row.backlink]
         known = {rid: name for rid, name in s.execute(
-            select(Reader.id, Reader.search_name).where(Reader.id.in_(backlinks)))}
+            select(Reader.id, Reader.search_name).where(among(s, Reader.id, backlinks)))}
         linked_here = set(s.scalars(select(ReaderLink.reader_id).where(
-            ReaderLink.library_id == lib, ReaderLink.reader_id.in_(
-                backlinks + [rid for rid, _ in by_hash.values()]))))
+            ReaderLink.library_id == lib, among(
+                s, ReaderLink.reader_id, backlinks + [rid for rid, _ in by_hash.values()]))))
         keys = {id(d): row_key(self.ctx, d) for d in drafts}
         done = set(s.scalars(select(ImportedRow.row_key).where(
-            ImportedRow.library_id == lib, ImportedRow.row_key.in_(list(keys.values())))))
+            ImportedRow.library_id == lib, among(s, ImportedRow.row_key, list(keys.values())))))
         cards = self._card_numbers(len(drafts))
         serials = lifecycle.new_serials(s, len(drafts))
         for draft in drafts:

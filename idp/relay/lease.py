@@ -2,10 +2,10 @@
 
 Two relays working the same library at once could deliver a reader's items out
 of order, or race each other on one local patron. A relay therefore takes the
-library's lease before reading its queue, renews it with every delivery and
+library's lease before reading its queue, renews it with every chunk of deliveries and
 gives it up when the pass ends. The lease has an expiry, so a relay that dies
 holding it blocks the library only until then; no transaction stays open
-between deliveries.
+longer than a chunk of deliveries (``run.CHUNK_TIME``).
 
 Taking the lease is one conditional ``UPDATE`` (owner empty, ours, or expired),
 atomic on every database. On PostgreSQL and MariaDB the row is first locked with

@@ -22,8 +22,8 @@ class RelayPolicy:
     max_attempts: int = 20
     breaker_threshold: int = 5
     breaker_cooldown: dt.timedelta = dt.timedelta(minutes=5)
-    #: How long a relay's hold on a library lasts unless renewed (each delivery
-    #: renews it); longer than the slowest delivery the adapters' timeouts allow.
+    #: How long a relay's hold on a library lasts unless renewed (each chunk of
+    #: deliveries renews it); longer than the slowest chunk the adapters' timeouts allow.
     lease: dt.timedelta = dt.timedelta(minutes=2)
 
     def backoff(self, attempt: int, rng: random.Random) -> dt.timedelta:

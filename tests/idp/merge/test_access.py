@@ -8,10 +8,9 @@ from __future__ import annotations
 import jwt
 
 from idp.oidc.runtime import EXTENSION
-from tests.idp.oidc.receiver import Receiver, free_port
-
 from tests.idp.cards.helpers import bearer, gate_token, token_for
 from tests.idp.oidc.conftest import Browser, pkce_pair
+from tests.idp.oidc.receiver import Receiver, free_port
 from tests.idp.oidc.test_code_flow import _code, _exchange
 
 from ..conftest import registration
