@@ -3,7 +3,6 @@ mod-users (the local fake, over HTTP), linked, back-links written by the relay."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -12,27 +11,15 @@ import pytest
 from adapters.folio_rest import FolioConfig, FolioPatronStore, open_store
 from adapters.mapping import mapping_from_dict
 from adapters.values import CreateRequest
-from tests.adapters.folio_fake import FolioFake, running_fake
+from tests.adapters.folio_fake import FolioFake
+from tests.adapters.test_folio_rest import MAPPING, folio_server  # noqa: F401  (fixture)
 from tests.idp.test_cli import Cmd, cmd  # noqa: F401  (fixture)
 
 from .test_links_cli import toml_value
 
-MAPPING = {
-    "categories": {"adult": "ADULT", "child": "CHILD"},
-    "default_branch": "MAIN",
-    "expiry": {"policy": "same_as_province"},
-    "backlink_field": "externalSystemId",
-}
-
-
-@pytest.fixture(scope="module")
-def folio_server() -> Iterator[tuple[FolioFake, str]]:
-    with running_fake() as served:
-        yield served
-
 
 @pytest.fixture
-def folio(folio_server: tuple[FolioFake, str]) -> tuple[FolioFake, str]:
+def folio(folio_server: tuple[FolioFake, str]) -> tuple[FolioFake, str]:  # noqa: F811
     fake, _ = folio_server
     fake.reset()
     for name in ("ADULT", "CHILD"):

@@ -8,8 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from cards import WELL_KNOWN_PATH
@@ -19,21 +17,9 @@ from idp.cardsvc import keys
 from idp.services.actor import Actor
 
 from .helpers import token_for
-from .test_gate_no_change import anchor_file, gate_sync, gate_verify
+from .test_gate_no_change import anchor_file, conditional_get, gate_sync, gate_verify
 
 TRUST = "/cards/trust-list"
-
-
-def _get(url: str, condition: str | None = None) -> tuple[int, dict[str, str], bytes]:
-    request = urllib.request.Request(url)
-    if condition is not None:
-        request.add_header("If-None-Match", condition)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as exc:
-        with exc:
-            return exc.code, dict(exc.headers), exc.read()
 
 
 def _mtimes(directory: Path) -> dict[str, int]:
@@ -110,17 +96,17 @@ def test_a_replayed_304_does_not_keep_an_old_trust_list(
 
 
 def test_documents_carry_strong_entity_tags(live, card_keys):
-    code, headers, body = _get(live.url + WELL_KNOWN_PATH)
+    code, headers, body = conditional_get(live.url + WELL_KNOWN_PATH)
     assert code == 200
     etag = headers["ETag"]
     assert etag == f'"{b64url_encode(hashlib.sha256(body).digest())}"'  # strong: no W/
-    assert _get(live.url + WELL_KNOWN_PATH, etag)[:3:2] == (304, b"")
-    assert _get(live.url + WELL_KNOWN_PATH, "W/" + etag)[0] == 304  # weak comparison
-    assert _get(live.url + WELL_KNOWN_PATH, '"other"')[0] == 200
+    assert conditional_get(live.url + WELL_KNOWN_PATH, etag)[:3:2] == (304, b"")
+    assert conditional_get(live.url + WELL_KNOWN_PATH, "W/" + etag)[0] == 304  # weak comparison
+    assert conditional_get(live.url + WELL_KNOWN_PATH, '"other"')[0] == 200
 
-    code, headers, body = _get(live.url + TRUST)
+    code, headers, body = conditional_get(live.url + TRUST)
     assert code == 200 and headers["ETag"] == f'"{b64url_encode(hashlib.sha256(body).digest())}"'
-    code, again, empty = _get(live.url + TRUST, headers["ETag"])
+    code, again, empty = conditional_get(live.url + TRUST, headers["ETag"])
     assert (code, empty, again["ETag"]) == (304, b"", headers["ETag"])
     # Another worker signs the same list to the same bytes (deterministic ECDSA), so
     # its tag agrees and a gate gets 304 from either.

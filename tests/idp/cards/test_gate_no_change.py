@@ -123,17 +123,23 @@ def test_a_replayed_no_change_does_not_keep_a_gate_on_stale_data(
     assert code == 0 and json.loads(out)["ok"] is True, err
 
 
+def conditional_get(url: str, condition: str | None = None
+                    ) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body of a GET, with ``If-None-Match: condition`` if given."""
+    request = urllib.request.Request(url)
+    if condition is not None:
+        request.add_header("If-None-Match", condition)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, dict(exc.headers), exc.read()
+
+
 def test_status_documents_carry_entity_tags(live, card_keys, tap):
     def get(path: str, condition: str | None = None) -> tuple[int, dict[str, str], bytes]:
-        request = urllib.request.Request(live.url + path)
-        if condition is not None:
-            request.add_header("If-None-Match", condition)
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return response.status, dict(response.headers), response.read()
-        except urllib.error.HTTPError as exc:
-            with exc:
-                return exc.code, dict(exc.headers), exc.read()
+        return conditional_get(live.url + path, condition)
 
     code, headers, body = get("/cards/status-list")
     assert code == 200 and body
