@@ -72,9 +72,21 @@ def import_all(ctx: Context, patrons: int, batch: int) -> float:
                   f"rss {current:,.0f} MiB (peak {peak:,.0f})", flush=True)
             shown, last = done, now
 
+    scan_started: list[float] = []
+
+    def scanned(stage: str, count: int, total: int | None) -> None:
+        now = time.perf_counter()
+        if not scan_started:
+            scan_started.append(now)
+            print(f"  rows written in {now - started:,.1f} s = {patrons / (now - started):,.0f}"
+                  f" patrons/s; then one duplicate scan of the imported readers:", flush=True)
+        print(f"    {stage}: {count:,} ({now - scan_started[0]:,.1f} s, "
+              f"rss {rss_mib()[0]:,.0f} MiB)", flush=True)
+
     with ctx.transaction() as session:
         source = adapter_source(ctx, libraries.get_library(session, "CITY"), batch)
-    counts = import_patrons(ctx, "CITY", source, batch_size=batch, progress=progress)
+    counts = import_patrons(ctx, "CITY", source, batch_size=batch, progress=progress,
+                            scan_progress=scanned)
     elapsed = time.perf_counter() - started
     print(f"  counts: {dict(counts)}")
     return elapsed

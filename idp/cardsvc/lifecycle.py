@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from cards import new_serial, serial_to_text
 
 from ..context import Context
+from ..db import among
 from ..errors import Conflict, InvalidInput, NotFound
 from ..models import Card, CardState, Reader, Status
 from ..services import audit
@@ -76,7 +77,7 @@ def new_serials(session: Session, count: int) -> list[str]:
     while len(serials) < count:
         wanted = {serial_to_text(new_serial()) for _ in range(count - len(serials))} - serials
         serials |= wanted - set(session.scalars(select(Card.serial).where(
-            Card.serial.in_(wanted))))
+            among(session, Card.serial, wanted))))
     return sorted(serials)
 
 

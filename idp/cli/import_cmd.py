@@ -14,7 +14,8 @@ from ..models import ImportIssue
 from ..services.libraries import get_library
 from .common import context, domain_errors, emit, json_option
 
-ORDER = ("read", "created", "matched", "linked", "already_imported", "not_imported", "issues")
+ORDER = ("read", "created", "matched", "linked", "already_imported", "not_imported", "issues",
+         "possible_duplicates")
 
 
 @click.command("import")
@@ -40,26 +41,41 @@ def command(code: str, path: Path | None, fmt: str | None, encoding: str, batch_
     source = (file_source(path, fmt, encoding) if path is not None
               else adapter_source(ctx, library, batch_size))
     started = time.monotonic()
+    scan_started: list[float] = []
+
+    def scanned(stage: str, done: int, total: int | None) -> None:
+        if not scan_started:
+            scan_started.append(time.monotonic())
+            click.echo(f"\nimported at {done_rate():,.0f} patrons/s; checking the imported "
+                       "readers for duplicates", err=True)
+        of = f" of {total:,}" if total is not None and total != done else ""
+        click.echo(f"  {stage}: {done:,}{of}  ({time.monotonic() - scan_started[0]:,.1f} s)",
+                   err=True)
+
+    def done_rate() -> float:
+        return done / max(time.monotonic() - started, 1e-6)
+
+    done = 0
     with click.progressbar(length=source.total or 0, label=f"importing {library.code}",
                            file=sys.stderr, show_eta=source.total is not None,
                            show_pos=True) as bar:
-        done = 0
-
         def advance(n: int) -> None:
             nonlocal done
             done += n
-            rate = done / max(time.monotonic() - started, 1e-6)
-            bar.label = f"importing {library.code} at {rate:,.0f} patrons/s"
+            bar.label = f"importing {library.code} at {done_rate():,.0f} patrons/s"
             bar.update(n)
 
         counts = import_patrons(ctx, library.code, source, batch_size=batch_size,
-                                dry_run=dry_run, progress=advance)
+                                dry_run=dry_run, progress=advance, scan_progress=scanned)
     elapsed = time.monotonic() - started
     summary = ", ".join(f"{key} {counts.get(key, 0)}" for key in ORDER)
     click.echo(("dry run: " if dry_run else "") + summary)
-    click.echo(f"{counts.get('read', 0) / max(elapsed, 1e-6):,.0f} patrons/s", err=True)
+    click.echo(f"{counts.get('read', 0) / max(elapsed, 1e-6):,.0f} patrons/s with the "
+               "duplicate check", err=True)
     if counts.get("issues") and not dry_run:
         click.echo(f"review: readerpass import-issues --library {library.code}", err=True)
+    if counts.get("possible_duplicates"):
+        click.echo("review: readerpass duplicates list", err=True)
 
 
 @click.command("import-issues")

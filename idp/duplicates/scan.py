@@ -20,14 +20,24 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ..context import Context
+from ..db import among
 from ..errors import InvalidInput
-from ..models import DuplicateScan, KeyKind, Library, MatchKey, Reader, ReaderLink, Status
+from ..models import (
+    DuplicateScan,
+    ImportedRow,
+    KeyKind,
+    Library,
+    MatchKey,
+    Reader,
+    ReaderLink,
+    Status,
+)
 from ..services.actor import Actor
 from ..services.audit import record as audit_record
 from . import queue
 from .engine import find_pairs, paused_gc
 from .features import Record, match_name, matching_birth_date
-from .parameters import Parameters
+from .parameters import DEFAULT_PARAMETERS, Parameters
 
 #: Called with (stage, done, total); total is None when unknown.
 Progress = Callable[[str, int, int | None], None]
@@ -74,6 +84,10 @@ def latest_parameters(session: Session) -> Parameters | None:
 
 def _scope_readers(session: Session, scope: str) -> Any:
     """A subquery of the reader ids a scoped scan starts from."""
+    if scope.startswith("import:"):
+        run_id = int(scope.split(":", 1)[1])
+        return select(ImportedRow.reader_id).where(ImportedRow.run_id == run_id,
+                                                   ImportedRow.reader_id.is_not(None))
     if scope.startswith("library:"):
         code = scope.split(":", 1)[1]
         library_id = session.scalar(select(Library.id).where(Library.code == code))
@@ -82,8 +96,11 @@ def _scope_readers(session: Session, scope: str) -> Any:
         linked = select(ReaderLink.reader_id).where(ReaderLink.library_id == library_id)
         return select(Reader.id).where(or_(Reader.home_library_id == library_id,
                                            Reader.id.in_(linked)))
+    # Since the previous scan of everyone or of the new: a library's or an import's
+    # scan looked at only some of the readers created before it.
     since = session.scalar(select(DuplicateScan.started_at).where(
-        DuplicateScan.finished_at.is_not(None)).order_by(DuplicateScan.id.desc()).limit(1))
+        DuplicateScan.finished_at.is_not(None), DuplicateScan.scope.in_(("all", "new")))
+        .order_by(DuplicateScan.id.desc()).limit(1))
     query = select(Reader.id)
     return query.where(Reader.created_at >= since) if since is not None else query
 
@@ -118,8 +135,9 @@ def records_of(session: Session, ids: set[str] | None) -> Iterator[Record]:
         doc_rows: list[Any] = []
         for start in range(0, len(id_list), _CHUNK):
             chunk = id_list[start:start + _CHUNK]
-            rows.extend(session.execute(readers.where(Reader.id.in_(chunk))))
-            doc_rows.extend(session.execute(keys.where(MatchKey.reader_id.in_(chunk))))
+            rows.extend(session.execute(readers.where(among(session, Reader.id, chunk))))
+            doc_rows.extend(session.execute(keys.where(among(session, MatchKey.reader_id,
+                                                             chunk))))
     else:
         rows = session.execute(readers).yield_per(_CHUNK)  # type: ignore[assignment]
         doc_rows = session.execute(keys).yield_per(_CHUNK)  # type: ignore[assignment]
@@ -131,9 +149,15 @@ def records_of(session: Session, ids: set[str] | None) -> Iterator[Record]:
 
 
 def run_scan(ctx: Context, *, library: str | None = None, new_only: bool = False,
-             actor: Actor | None = None, progress: Progress | None = None) -> ScanReport:
-    """Scan for duplicates and fill the review queue; returns what was found."""
-    scope = f"library:{library}" if library else "new" if new_only else "all"
+             import_run: int | None = None, actor: Actor | None = None,
+             progress: Progress | None = None) -> ScanReport:
+    """Scan for duplicates and fill the review queue; returns what was found.
+
+    The scope is everyone, one library's readers, the readers created since the
+    previous scan (``new_only``) or the readers an import run created or matched.
+    """
+    scope = (f"library:{library}" if library else f"import:{import_run}"
+             if import_run is not None else "new" if new_only else "all")
     actor = actor or Actor.cli()
     settings = ctx.settings.duplicates
     parameters = configured_parameters(ctx)
@@ -144,6 +168,10 @@ def run_scan(ctx: Context, *, library: str | None = None, new_only: bool = False
         report = ScanReport(scan.id, scope)
         if parameters is None and scope != "all":
             parameters = latest_parameters(session)
+        if parameters is None and import_run is not None:
+            # As the checks at registration: an import's readers are scored, not
+            # used to estimate the province's parameters.
+            parameters = DEFAULT_PARAMETERS
     tell = progress or (lambda stage, done, total: None)
     with ctx.sessions() as session, paused_gc():
         scope_ids = None if scope == "all" else _scope_readers(session, scope)
@@ -174,7 +202,8 @@ def run_scan(ctx: Context, *, library: str | None = None, new_only: bool = False
     report.auto_merge = sum(1 for c in candidates if c.auto_merge)
     tell("scored", report.found, report.found)
     with ctx.transaction() as session:
-        report.queue = queue.record(session, candidates, source="scan", now=ctx.now())
+        report.queue = queue.record(session, candidates,
+                                    source="import" if import_run else "scan", now=ctx.now())
         scan_row = session.get(DuplicateScan, report.scan_id)
         assert scan_row is not None
         scan_row.parameters, scan_row.counts = report.parameters, report.counts()

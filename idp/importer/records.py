@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from ..cardsvc import lifecycle
 from ..context import Context
+from ..db import among
 from ..duplicates.features import match_name
 from ..duplicates.keys import RESIDENT_ID_TYPES, name_keys
 from ..models import (
@@ -32,7 +33,6 @@ from ..models import (
 )
 from ..services.numbers import new_card_number, new_reader_id
 from ..services.registration import DOCUMENT_CONTEXT, MOBILE_CONTEXT, _years_later
-from .among import among
 from .bulk import bulk_insert
 from .prepare import Draft
 

@@ -24,11 +24,14 @@ from adapters import Capability, ProvinceCategory
 from adapters.port import PatronLister
 
 from ..context import Context
+from ..duplicates.scan import Progress as ScanProgress
+from ..duplicates.scan import run_scan
 from ..errors import InvalidInput
 from ..models import ImportRun, Library, LibraryAdapterConfig
 from ..services.libraries import get_library
 from .ahead import read_ahead
 from .files import file_format, read_rows
+from .planner import Statistics
 from .prepare import prepare
 from .rows import SourceRow, from_patron
 from .write import Writer
@@ -80,8 +83,15 @@ def file_source(path: Path, fmt: str | None, encoding: str) -> Source:
 
 
 def import_patrons(ctx: Context, code: str, source: Source, *, batch_size: int = 1000,
-                   dry_run: bool = False, progress: Progress | None = None) -> Counter[str]:
-    """Import every row of ``source`` into library ``code``; returns the counts."""
+                   dry_run: bool = False, progress: Progress | None = None,
+                   scan_progress: ScanProgress | None = None) -> Counter[str]:
+    """Import every row of ``source`` into library ``code``; returns the counts.
+
+    The readers the run created or matched then go through one duplicate scan
+    (unless ``duplicates.check_online`` is off): checking each batch as it lands
+    would load every earlier reader sharing a key with one of its rows, so its cost
+    would grow with the import, while one scan loads each reader once.
+    """
     with ctx.transaction() as session:
         library = get_library(session, code)
         library_id = library.id
@@ -92,11 +102,12 @@ def import_patrons(ctx: Context, code: str, source: Source, *, batch_size: int =
     totals: Counter[str] = Counter()
     prepared = ((batch, [prepare(row, ctx) for row in batch])
                 for batch in _batches(source.rows(cursor), batch_size))
+    statistics, written = Statistics(), 0
     for batch, drafts in read_ahead(prepared, name="import-read-ahead"):
         with ctx.sessions() as session:
             if session.get_bind().dialect.name == "postgresql":
-                # The batch look-ups are IN lists over tables this import grows: a
-                # prepared statement's generic plan, made while they were small, scans.
+                # The batch look-ups probe tables this import grows: a prepared
+                # statement's generic plan, made while they were small, scans.
                 session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
             if dry_run:  # the run (rolled back above) must exist for the batch's rows
                 run_id, _ = _open_run(session, ctx, library_id, source.key)
@@ -107,11 +118,24 @@ def import_patrons(ctx: Context, code: str, source: Source, *, batch_size: int =
             else:
                 _checkpoint(session, ctx, run_id, batch[-1].cursor, counts, done=False)
                 session.commit()
+                written += len(batch)
+                if statistics.written(session, written):
+                    session.commit()
         if progress is not None:
             progress(len(batch))
-    if not dry_run:
-        with ctx.transaction() as session:
-            _checkpoint(session, ctx, run_id, None, Counter(), done=True)
+    if dry_run:
+        return totals
+    with ctx.transaction() as session:
+        run_counts = _checkpoint(session, ctx, run_id, None, Counter(), done=True)
+    with ctx.transaction() as session:
+        statistics.finished(session, written)
+    # The run's counts span an interruption: readers an interrupted invocation
+    # stored are scanned when the run completes. A re-run that stored no reader
+    # has nothing to scan.
+    if ctx.settings.duplicates.check_online and (run_counts["created"]
+                                                 or run_counts["matched"]):
+        report = run_scan(ctx, import_run=run_id, progress=scan_progress)
+        totals["possible_duplicates"] = report.queue.get("new", 0)
     return totals
 
 
@@ -131,7 +155,8 @@ def _open_run(session: Session, ctx: Context, library_id: int,
 
 
 def _checkpoint(session: Session, ctx: Context, run_id: int, cursor: str | None,
-                counts: Counter[str], *, done: bool) -> None:
+                counts: Counter[str], *, done: bool) -> Counter[str]:
+    """Move the run's cursor and add ``counts`` to its own; returns the run's counts."""
     run = session.get(ImportRun, run_id)
     assert run is not None
     if cursor is not None:
@@ -142,6 +167,7 @@ def _checkpoint(session: Session, ctx: Context, run_id: int, cursor: str | None,
     run.updated_at = ctx.now()
     if done:
         run.finished_at = ctx.now()
+    return merged
 
 
 def _batches(rows: Iterable[SourceRow], size: int) -> Iterator[list[SourceRow]]:

@@ -14,12 +14,11 @@ from collections.abc import Sequence
 from sqlalchemy import select
 
 from ..cardsvc import lifecycle
-from ..duplicates import online
+from ..db import among
 from ..duplicates.comparisons import name_level, names_agree
 from ..duplicates.features import MatchName, match_name
 from ..models import IdentityDocument, ImportedRow, LinkMethod, Reader, ReaderLink
 from ..services.names import search_name
-from .among import among
 from .prepare import Draft
 from .records import Batch, BatchRecords
 from .rowkeys import row_key
@@ -102,9 +101,5 @@ class Writer(BatchRecords):
             self._link(batch, draft, reader_id, method, now, taken_ids, taken_codes,
                        linked_here)
         self._store(batch)
-        if batch.readers and self.ctx.settings.duplicates.check_online:
-            found = online.check_ids(s, self.ctx, [r["id"] for r in batch.readers],
-                                     source="import")
-            batch.counts["possible_duplicates"] += len(found)
         self._store_cards(batch)
         return batch.counts

@@ -98,6 +98,8 @@ def state(config: Path) -> dict[str, Any]:
 
 
 FIRST = Counter(read=9, created=6, linked=3, already_imported=1, not_imported=2, issues=7)
+#: A real run then scans its readers: L8 claims the number L1's reader holds.
+FIRST_RUN = FIRST + Counter(possible_duplicates=1)
 
 
 def test_a_second_run_changes_nothing(cmd: Cmd, people, tmp_path: Path):  # noqa: F811
@@ -107,7 +109,7 @@ def test_a_second_run_changes_nothing(cmd: Cmd, people, tmp_path: Path):  # noqa
     assert "dry run: " in dry.stdout and _counts(dry.stdout) == FIRST
     assert state(cmd.config)["readers"] == []
     first = cmd("import", "--library", "CITY", "--file", str(path), "--batch-size", "3")
-    assert _counts(first.stdout) == FIRST
+    assert _counts(first.stdout) == FIRST_RUN
     after_first = state(cmd.config)
     assert after_first["ledger"] == Counter(created=6, not_imported=2)
     assert len(after_first["readers"]) == 6 and len(after_first["issues"]) == 7
@@ -151,7 +153,7 @@ def test_an_interrupted_run_resumed_ends_as_one_clean_run(
         monkeypatch: pytest.MonkeyPatch):
     path = _write(tmp_path / "patrons.jsonl", _rows(people))
     assert _counts(clean_cmd("import", "--library", "CITY", "--file", str(path),
-                         "--batch-size", "2").stdout) == FIRST
+                         "--batch-size", "2").stdout) == FIRST_RUN
 
     write, calls = Writer.write, []
 

@@ -170,3 +170,55 @@ def test_over_large_blocks_are_skipped_and_reported(settings, clock, people: Ide
         assert {"kind": "mobile", "size": 3} in report.skipped_blocks
     finally:
         ctx.dispose()
+
+
+def _import(ctx: Context, path: Path, rows: list[dict[str, Any]]) -> Any:
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n",
+                    encoding="utf-8")
+    return import_patrons(ctx, "CITY", file_source(path, None, "utf-8"))
+
+
+def test_an_import_queues_the_duplicates_of_the_readers_it_created(
+        ctx, clock, people: IdentityGenerator, tmp_path: Path):
+    person, stranger = people.reader(min_age=30), people.reader(min_age=30)
+    registered = register(ctx, person)
+    clock.advance(days=1)
+    # No document: the name (in traditional script), the birth date and the mobile
+    # tie the patron to the registered reader, and no import rule joins on those.
+    rows = [
+        {"local_id": "L1", "family_name": traditional(person.family_name),
+         "given_name": traditional(person.given_name),
+         "birth_date": person.birth_date.isoformat(), "mobile": person.mobile},
+        {"local_id": "L2", "family_name": stranger.family_name,
+         "given_name": stranger.given_name, "birth_date": stranger.birth_date.isoformat()}]
+    counts = _import(ctx, tmp_path / "patrons.jsonl", rows)
+    assert (counts["created"], counts["possible_duplicates"]) == (2, 1)
+    [pair] = pairs(ctx)
+    with ctx.transaction() as session:
+        imported = session.scalar(select(Reader.id).where(Reader.id != registered.id,
+                                                          Reader.birth_date == person.birth_date))
+    assert {pair.reader_a, pair.reader_b} == {registered.id, imported}
+    assert pair.source == "import" and pair.state == PairState.OPEN
+    # The same file again stores nothing, so there is nothing to scan or count.
+    again = _import(ctx, tmp_path / "patrons.jsonl", rows)
+    assert again["already_imported"] == 2 and again["possible_duplicates"] == 0
+    assert len(pairs(ctx)) == 1
+
+
+def test_a_scan_of_the_new_covers_readers_from_before_an_import_scan(
+        ctx, clock, people: IdentityGenerator, tmp_path: Path):
+    run_scan(ctx)
+    clock.advance(days=1)
+    person = people.reader(min_age=30)
+    register(ctx, person)
+    register(ctx, person, given_name=traditional(person.given_name),
+             **passport(person, "E7654321"))
+    clock.advance(days=1)
+    other = people.reader(min_age=30)
+    _import(ctx, tmp_path / "patrons.jsonl", [{
+        "local_id": "L1", "family_name": other.family_name, "given_name": other.given_name,
+        "document_number": other.resident_id}])
+    clock.advance(days=1)
+    # The import's scan looked only at its own reader: the two registrations are
+    # still new to a scan of the new.
+    assert run_scan(ctx, new_only=True).found == 1
