@@ -8,7 +8,7 @@ tokens of a lost card die at the gates' next sync (DESIGN "Card lifecycle").
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from typing import Any
 
 from sqlalchemy import select
@@ -70,12 +70,13 @@ def _publish(session: Session, ctx: Context, revoke: Iterable[int] = (),
         status.bump(session, ctx, revoke=revoke, restore=restore)
 
 
-def new_serials(session: Session, count: int) -> list[str]:
-    """Fresh card serials, checked against each other and the database (80 random
-    bits: a clash practically never happens, but it is checked)."""
+def new_serials(session: Session, count: int, *, taken: Set[str] = frozenset()) -> list[str]:
+    """Fresh card serials, checked against each other, ``taken`` and the database (80
+    random bits: a clash practically never happens, but it is checked)."""
     serials: set[str] = set()
     while len(serials) < count:
-        wanted = {serial_to_text(new_serial()) for _ in range(count - len(serials))} - serials
+        wanted = ({serial_to_text(new_serial()) for _ in range(count - len(serials))}
+                  - serials - taken)
         serials |= wanted - set(session.scalars(select(Card.serial).where(
             among(session, Card.serial, wanted))))
     return sorted(serials)

@@ -11,17 +11,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import JSON, Table, insert
 from sqlalchemy.orm import Session
-
-
-def _copy_value(value: Any) -> Any:
-    # JSON columns take their text form; COPY hands it to jsonb's input function.
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    return value
 
 
 def bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -33,9 +27,18 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
         return
     columns = list(rows[0])
     names = ", ".join(connection.dialect.identifier_preparer.quote(c) for c in columns)
+    # JSON columns take their text form; COPY hands it to jsonb's input function.
+    as_json = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, JSON)]
+    values = itemgetter(*columns) if len(columns) > 1 else lambda row: (row[columns[0]],)
     driver = connection.connection.driver_connection
     assert driver is not None
     with driver.cursor() as cursor, cursor.copy(
             f"COPY {table.name} ({names}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row([_copy_value(row[c]) for c in columns])
+            record = values(row)
+            if as_json:
+                record = list(record)
+                for i in as_json:
+                    if record[i] is not None:
+                        record[i] = json.dumps(record[i], ensure_ascii=False)
+            copy.write_row(record)

@@ -34,6 +34,7 @@ from ..models import (
 from ..services.numbers import new_card_number, new_reader_id
 from ..services.registration import DOCUMENT_CONTEXT, MOBILE_CONTEXT, _years_later
 from .bulk import bulk_insert
+from .claims import Claims
 from .prepare import Draft
 
 ROW_CONTEXT = "import_row"
@@ -52,6 +53,19 @@ class Batch:
     #: (reader id, card serial) of every new reader: the card is issued at import
     cards: list[tuple[str, str]] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
+    claims: Claims = field(default_factory=Claims)
+
+    def claim_rows(self) -> None:
+        """Add what the batch's rows take to its claims (the documents of its new
+        readers are claimed as they are made)."""
+        claims = self.claims
+        claims.local_ids.update(link["local_id"] for link in self.links)
+        claims.barcodes.update(link["local_barcode"] for link in self.links
+                               if link["local_barcode"])
+        claims.linked.update(link["reader_id"] for link in self.links)
+        claims.row_keys.update(row["row_key"] for row in self.rows)
+        claims.card_numbers.update(reader["card_number"] for reader in self.readers)
+        claims.serials.update(serial for _, serial in self.cards)
 
 
 class BatchRecords:
@@ -60,11 +74,12 @@ class BatchRecords:
         self.session, self.ctx = session, ctx
         self.library_id, self.run_id, self.enqueue = library_id, run_id, enqueue
 
-    def _card_numbers(self, count: int) -> list[str]:
-        """Fresh province card numbers, checked against each other and the database."""
+    def _card_numbers(self, count: int, *, taken: set[str]) -> list[str]:
+        """Fresh province card numbers, checked against each other, ``taken`` and the
+        database."""
         cards: set[str] = set()
         while len(cards) < count:
-            wanted = {new_card_number() for _ in range(count - len(cards))} - cards
+            wanted = {new_card_number() for _ in range(count - len(cards))} - cards - taken
             used = set(self.session.scalars(select(Reader.card_number).where(
                 among(self.session, Reader.card_number, wanted))))
             cards |= wanted - used
@@ -183,7 +198,12 @@ class BatchRecords:
         batch.rows.append({"library_id": self.library_id, "row_key": key, "run_id": self.run_id,
                            "reader_id": reader_id, "outcome": outcome, "created_at": now})
 
-    def _store(self, batch: Batch) -> None:
+    def store(self, batch: Batch) -> None:
+        """Insert the batch's rows in the session's transaction."""
+        self._store_rows(batch)
+        self._store_cards(batch)
+
+    def _store_rows(self, batch: Batch) -> None:
         for model, rows in ((Reader, batch.readers), (IdentityDocument, batch.documents),
                             (AuditEvent, batch.audit), (ReaderLink, batch.links),
                             (OutboxItem, batch.outbox), (ImportIssue, batch.issues),

@@ -30,9 +30,11 @@ from ..errors import InvalidInput
 from ..models import ImportRun, Library, LibraryAdapterConfig
 from ..services.libraries import get_library
 from .ahead import read_ahead
+from .behind import WriteBehind
 from .files import file_format, read_rows
 from .planner import Statistics
 from .prepare import prepare
+from .records import Batch
 from .rows import SourceRow, from_patron
 from .write import Writer
 
@@ -102,29 +104,44 @@ def import_patrons(ctx: Context, code: str, source: Source, *, batch_size: int =
     totals: Counter[str] = Counter()
     prepared = ((batch, [prepare(row, ctx) for row in batch])
                 for batch in _batches(source.rows(cursor), batch_size))
-    statistics, written = Statistics(), 0
-    for batch, drafts in read_ahead(prepared, name="import-read-ahead"):
-        with ctx.sessions() as session:
-            if session.get_bind().dialect.name == "postgresql":
-                # The batch look-ups probe tables this import grows: a prepared
-                # statement's generic plan, made while they were small, scans.
-                session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-            if dry_run:  # the run (rolled back above) must exist for the batch's rows
-                run_id, _ = _open_run(session, ctx, library_id, source.key)
-            counts = Writer(session, ctx, library_id, run_id, enqueue=enqueue).write(drafts)
-            totals.update(counts)
-            if dry_run:
-                session.rollback()
-            else:
-                _checkpoint(session, ctx, run_id, batch[-1].cursor, counts, done=False)
-                session.commit()
-                written += len(batch)
-                if statistics.written(session, written):
-                    session.commit()
-        if progress is not None:
-            progress(len(batch))
+    batches = read_ahead(prepared, name="import-read-ahead")
     if dry_run:
+        for batch, drafts in batches:
+            with ctx.sessions() as session:
+                _custom_plans(session)
+                run_id, _ = _open_run(session, ctx, library_id, source.key)  # rolled back
+                totals.update(Writer(session, ctx, library_id, run_id,
+                                     enqueue=enqueue).write(drafts))
+                session.rollback()
+            if progress is not None:
+                progress(len(batch))
         return totals
+    statistics, written = Statistics(), 0
+
+    def store(job: _Job) -> None:
+        nonlocal written
+        with ctx.sessions() as session:
+            Writer(session, ctx, library_id, run_id, enqueue=enqueue).store(job.batch)
+            _checkpoint(session, ctx, run_id, job.cursor, job.batch.counts, done=False)
+            session.commit()
+            written += job.rows
+            if statistics.written(session, written):
+                session.commit()
+        if progress is not None:
+            progress(job.rows)
+
+    with WriteBehind(store, name="import-write-behind") as behind:
+        for batch, drafts in batches:
+            # Claims first, then look-ups: a batch committing in between is seen
+            # by one or the other (or both, which decides the same).
+            in_flight = [job.batch.claims for job in behind.pending()]
+            with ctx.sessions() as session:
+                _custom_plans(session)
+                planned = Writer(session, ctx, library_id, run_id,
+                                 enqueue=enqueue).plan(drafts, in_flight)
+                session.rollback()  # look-ups only
+            totals.update(planned.counts)
+            behind.submit(_Job(planned, batch[-1].cursor, len(batch)))
     with ctx.transaction() as session:
         run_counts = _checkpoint(session, ctx, run_id, None, Counter(), done=True)
     with ctx.transaction() as session:
@@ -137,6 +154,20 @@ def import_patrons(ctx: Context, code: str, source: Source, *, batch_size: int =
         report = run_scan(ctx, import_run=run_id, progress=scan_progress)
         totals["possible_duplicates"] = report.queue.get("new", 0)
     return totals
+
+
+@dataclass(frozen=True)
+class _Job:
+    batch: Batch
+    cursor: str
+    rows: int
+
+
+def _custom_plans(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        # The batch look-ups probe tables this import grows: a prepared statement's
+        # generic plan, made while they were small, scans.
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 def _open_run(session: Session, ctx: Context, library_id: int,

@@ -9,7 +9,7 @@ becomes a new reader, and the duplicate check queues the pair for review.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import select
 
@@ -19,6 +19,7 @@ from ..duplicates.comparisons import name_level, names_agree
 from ..duplicates.features import MatchName, match_name
 from ..models import IdentityDocument, ImportedRow, LinkMethod, Reader, ReaderLink
 from ..services.names import search_name
+from .claims import Claims
 from .prepare import Draft
 from .records import Batch, BatchRecords
 from .rowkeys import row_key
@@ -27,13 +28,23 @@ from .rowkeys import row_key
 class Writer(BatchRecords):
 
     def write(self, drafts: Sequence[Draft]) -> Counter[str]:
+        """Plan and store one batch in the session's transaction; returns its counts."""
+        batch = self.plan(drafts)
+        self.store(batch)
+        return batch.counts
+
+    def plan(self, drafts: Sequence[Draft], in_flight: Iterable[Claims] = ()) -> Batch:
+        """Decide every row of ``drafts`` and build the rows to insert, inserting
+        nothing; ``in_flight`` are the claims of batches planned earlier whose
+        transactions may not have committed yet."""
+        pending = Claims.union(in_flight)
         now, batch = self.ctx.now(), Batch()
         s, lib = self.session, self.library_id
         local_ids = [d.row.get("local_id") for d in drafts if d.row.get("local_id")]
-        taken_ids = set(s.scalars(select(ReaderLink.local_id).where(
+        taken_ids = pending.local_ids | set(s.scalars(select(ReaderLink.local_id).where(
             ReaderLink.library_id == lib, among(s, ReaderLink.local_id, local_ids))))
         barcodes = [d.row.get("barcode") for d in drafts if d.row.get("barcode")]
-        taken_codes = set(s.scalars(select(ReaderLink.local_barcode).where(
+        taken_codes = pending.barcodes | set(s.scalars(select(ReaderLink.local_barcode).where(
             ReaderLink.library_id == lib, among(s, ReaderLink.local_barcode, barcodes))))
         hashes = {id(d): self.ctx.hasher.digest("identity-document", d.document.match_key)
                   for d in drafts if d.document is not None}
@@ -43,17 +54,21 @@ class Writer(BatchRecords):
                        Reader.given_name)
                 .join(Reader, Reader.id == IdentityDocument.reader_id)
                 .where(among(s, IdentityDocument.match_hash, list(hashes.values()))))}
+        for value in hashes.values():
+            if value in pending.documents:
+                by_hash.setdefault(value, pending.documents[value])
         backlinks = [d.row.backlink for d in drafts if d.row.backlink]
         known = {rid: name for rid, name in s.execute(
             select(Reader.id, Reader.search_name).where(among(s, Reader.id, backlinks)))}
         linked_here = set(s.scalars(select(ReaderLink.reader_id).where(
             ReaderLink.library_id == lib, among(
-                s, ReaderLink.reader_id, backlinks + [rid for rid, _ in by_hash.values()]))))
+                s, ReaderLink.reader_id, backlinks + [rid for rid, _ in by_hash.values()])))
+        ) | pending.linked
         keys = {id(d): row_key(self.ctx, d) for d in drafts}
-        done = set(s.scalars(select(ImportedRow.row_key).where(
+        done = pending.row_keys | set(s.scalars(select(ImportedRow.row_key).where(
             ImportedRow.library_id == lib, among(s, ImportedRow.row_key, list(keys.values())))))
-        cards = self._card_numbers(len(drafts))
-        serials = lifecycle.new_serials(s, len(drafts))
+        cards = self._card_numbers(len(drafts), taken=pending.card_numbers)
+        serials = lifecycle.new_serials(s, len(drafts), taken=pending.serials)
         for draft in drafts:
             local_id, key = draft.row.get("local_id"), keys[id(draft)]
             batch.counts["read"] += 1
@@ -89,7 +104,7 @@ class Writer(BatchRecords):
                 reader_id = self._new_reader(batch, draft, name, cards.pop(), serials.pop(),
                                              now, claimed=claimed)
                 if digest is not None and draft.document is not None:
-                    by_hash[digest] = (reader_id, wanted)
+                    by_hash[digest] = batch.claims.documents[digest] = (reader_id, wanted)
                 batch.counts["created"] += 1
                 self._done(batch, key, reader_id, "created", now)
             else:
@@ -100,6 +115,5 @@ class Writer(BatchRecords):
                             reader_id=reader_id)
             self._link(batch, draft, reader_id, method, now, taken_ids, taken_codes,
                        linked_here)
-        self._store(batch)
-        self._store_cards(batch)
-        return batch.counts
+        batch.claim_rows()
+        return batch

@@ -14,8 +14,12 @@ from sqlalchemy import func, select
 from adapters.memory import MemoryPatronStore
 from adapters.values import CreateRequest
 from idp.context import Context
+from idp.importer.prepare import prepare
+from idp.importer.records import Batch
+from idp.importer.rows import SourceRow
 from idp.importer.run import adapter_source, file_source, import_patrons
-from idp.models import IdentityDocument, ImportIssue, OutboxItem, Reader, ReaderLink
+from idp.importer.write import Writer
+from idp.models import IdentityDocument, ImportIssue, ImportRun, OutboxItem, Reader, ReaderLink
 from idp.relay.run import run_once
 from idp.synthetic import IdentityGenerator
 
@@ -37,6 +41,13 @@ def _source(ctx: Context, batch: int = 2):
 def _count(ctx: Context, model) -> int:
     with ctx.transaction() as session:
         return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def _lines(tmp_path: Path, rows: list[dict[str, str]]) -> Path:
+    path = tmp_path / "patrons.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                    encoding="utf-8")
+    return path
 
 
 def _issues(ctx: Context) -> list[ImportIssue]:
@@ -147,3 +158,54 @@ def test_import_file_with_legacy_values(ctx, city, store, register: RegisterFn,
         [doc] = session.scalars(select(IdentityDocument).where(
             IdentityDocument.reader_id == old_reader.id)).all()
         assert doc.converted_from_15 and old_reader.birth_date == old.birth_date
+
+
+def _plan_and_store(ctx: Context, batches: list[list[dict[str, str]]], *,
+                    in_flight: bool) -> list[Counter[str]]:
+    """Plan every batch before storing any (as the write-behind may), telling each
+    about the batches before it when ``in_flight``; then store them in order."""
+    with ctx.transaction() as session:
+        run_id = session.scalar(select(ImportRun.id)) or 0
+        lib = library(session, "CITY").id
+    planned: list[Batch] = []
+    for n, rows in enumerate(batches):
+        drafts = [prepare(SourceRow(f"record {n}.{i}", "", row), ctx)
+                  for i, row in enumerate(rows)]
+        with ctx.transaction() as session:
+            planned.append(Writer(session, ctx, lib, run_id, enqueue=True).plan(
+                drafts, [b.claims for b in planned] if in_flight else ()))
+            session.rollback()
+    for batch in planned:
+        with ctx.transaction() as session:
+            Writer(session, ctx, lib, run_id, enqueue=True).store(batch)
+    return [batch.counts for batch in planned]
+
+
+@pytest.mark.parametrize("in_flight", [True, False])
+def test_a_batch_planned_before_the_last_one_committed_decides_as_if_it_had(
+        ctx, city, people: IdentityGenerator, tmp_path: Path, in_flight: bool):
+    import_patrons(ctx, "CITY", file_source(_lines(tmp_path, []), None, "utf-8"))  # a run
+    person, other = people.reader(min_age=20), people.reader(min_age=20)
+
+    def row(who, local_id: str, barcode: str) -> dict[str, str]:
+        return {"local_id": local_id, "barcode": barcode, "family_name": who.family_name,
+                "given_name": who.given_name, "document_number": who.resident_id}
+
+    first = [row(person, "A1", "BA1")]
+    second = [row(person, "A2", "BA2"), row(other, "A1", "BA3"), row(other, "A3", "BA1")]
+    if not in_flight:  # one after the other, as a reference
+        [first_counts] = _plan_and_store(ctx, [first], in_flight=False)
+        [second_counts] = _plan_and_store(ctx, [second], in_flight=False)
+    else:
+        first_counts, second_counts = _plan_and_store(ctx, [first, second], in_flight=True)
+    assert first_counts == Counter(read=1, created=1, linked=1)
+    # The same person (document and name) is the first batch's reader, already linked
+    # here; A1 is the first batch's; BA1 is linked to the first batch's patron.
+    assert second_counts == Counter(read=3, matched=1, already_imported=1, created=1,
+                                    linked=1, issues=2)
+    with ctx.transaction() as session:
+        documents = session.scalar(select(func.count()).select_from(IdentityDocument))
+        links = {local: code for local, code in session.execute(
+            select(ReaderLink.local_id, ReaderLink.local_barcode))}
+    assert documents == 2
+    assert links == {"A1": "BA1", "A3": None}

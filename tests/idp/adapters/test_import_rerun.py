@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from idp.config_file import render_config
 from idp.context import Context
+from idp.importer.records import Batch
 from idp.importer.write import Writer
 from idp.models import (
     AuditEvent,
@@ -155,21 +156,21 @@ def test_an_interrupted_run_resumed_ends_as_one_clean_run(
     assert _counts(clean_cmd("import", "--library", "CITY", "--file", str(path),
                          "--batch-size", "2").stdout) == FIRST_RUN
 
-    write, calls = Writer.write, []
+    plan, calls = Writer.plan, []
 
-    def interrupted(self: Writer, drafts: Any) -> Counter[str]:
+    def interrupted(self: Writer, drafts: Any, in_flight: Any = ()) -> Batch:
         calls.append(len(drafts))
         if len(calls) == 3:
             raise KeyboardInterrupt  # Ctrl-C in the third batch
-        return write(self, drafts)
+        return plan(self, drafts, in_flight)
 
-    monkeypatch.setattr(Writer, "write", interrupted)
+    monkeypatch.setattr(Writer, "plan", interrupted)
     stopped = cmd("import", "--library", "CITY", "--file", str(path), "--batch-size", "2",
                   code=1)
     assert "Aborted" in stopped.output
     partial = state(cmd.config)
     assert len(partial["readers"]) == 4 and partial["runs"][0][1] is False
-    monkeypatch.setattr(Writer, "write", write)
+    monkeypatch.setattr(Writer, "plan", plan)
     rest = cmd("import", "--library", "CITY", "--file", str(path), "--batch-size", "2")
     assert _counts(rest.stdout)["read"] == 5  # after the two committed batches
     assert state(cmd.config) == state(clean_cmd.config)
