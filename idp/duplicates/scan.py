@@ -11,7 +11,7 @@ queue; decided pairs stay decided.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,20 +127,22 @@ def records_of(session: Session, ids: set[str] | None) -> Iterator[Record]:
     """Match records of the readers ``ids`` (all readers when None), tombstones left out."""
     readers = select(Reader.id, Reader.family_name, Reader.given_name, Reader.birth_date,
                      Reader.sex, Reader.mobile_hash).where(Reader.status != Status.MERGED.value)
-    documents: dict[str, set[str]] = {}
     keys = select(MatchKey.reader_id, MatchKey.digest).where(MatchKey.kind.in_(DOCUMENT_KINDS))
-    if ids is not None:
-        id_list = sorted(ids)
-        rows: list[Any] = []
-        doc_rows: list[Any] = []
-        for start in range(0, len(id_list), _CHUNK):
-            chunk = id_list[start:start + _CHUNK]
-            rows.extend(session.execute(readers.where(among(session, Reader.id, chunk))))
-            doc_rows.extend(session.execute(keys.where(among(session, MatchKey.reader_id,
+    if ids is None:
+        yield from _records(session.execute(readers).yield_per(_CHUNK),
+                            session.execute(keys).yield_per(_CHUNK))
+        return
+    # Chunk by chunk, so that only one chunk's rows are held beside the records.
+    id_list = sorted(ids)
+    for start in range(0, len(id_list), _CHUNK):
+        chunk = id_list[start:start + _CHUNK]
+        yield from _records(session.execute(readers.where(among(session, Reader.id, chunk))),
+                            session.execute(keys.where(among(session, MatchKey.reader_id,
                                                              chunk))))
-    else:
-        rows = session.execute(readers).yield_per(_CHUNK)  # type: ignore[assignment]
-        doc_rows = session.execute(keys).yield_per(_CHUNK)  # type: ignore[assignment]
+
+
+def _records(rows: Iterable[Any], doc_rows: Iterable[Any]) -> Iterator[Record]:
+    documents: dict[str, set[str]] = {}
     for reader_id, digest in doc_rows:
         documents.setdefault(reader_id, set()).add(digest)
     for reader_id, family, given, born, sex, mobile in rows:
