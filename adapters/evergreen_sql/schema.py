@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
     text,
 )
 
@@ -95,12 +96,22 @@ usr = Table(
     schema="actor",
 )
 
+# Evergreen's look-up indexes on actor.usr (lower(), as its schema files before the
+# evergreen.lowercase() wrapper): names and identification values are found through
+# the lower-cased value, so an equality look-up names both (see the store's ``_equal``).
+Index("actor_usr_family_name_idx", func.lower(usr.c.family_name))
+Index("actor_usr_first_given_name_idx", func.lower(usr.c.first_given_name))
+Index("actor_usr_ident_value_idx", func.lower(usr.c.ident_value))
+Index("actor_usr_ident_value2_idx", func.lower(usr.c.ident_value2))
+Index("actor_usr_home_ou_idx", usr.c.home_ou)
+
 card = Table(
     "card", metadata,
     Column("id", Integer, primary_key=True),
     Column("usr", Integer, _fk("actor.usr.id"), nullable=False),
     Column("barcode", Text, nullable=False, unique=True),
     Column("active", Boolean, nullable=False, server_default=text("true")),
+    Index("actor_card_usr_idx", "usr"),
     # Ours, not Evergreen's: at most one active card per user.
     Index("actor_card_one_active_per_usr", "usr", unique=True,
           postgresql_where=text("active")),
