@@ -43,6 +43,8 @@ from .parameters import DEFAULT_PARAMETERS, Parameters
 Progress = Callable[[str, int, int | None], None]
 DOCUMENT_KINDS = (KeyKind.DOCUMENT.value, KeyKind.CLAIMED_DOCUMENT.value)
 _CHUNK = 5000
+#: Member entries of the blocks a scoped scan scores together (see _scan_in_chunks).
+CHUNK_MEMBERS = 200_000
 
 
 @dataclass
@@ -150,31 +152,11 @@ def _records(rows: Iterable[Any], doc_rows: Iterable[Any]) -> Iterator[Record]:
                      frozenset(documents.get(reader_id, ())), mobile)
 
 
-def run_scan(ctx: Context, *, library: str | None = None, new_only: bool = False,
-             import_run: int | None = None, actor: Actor | None = None,
-             progress: Progress | None = None) -> ScanReport:
-    """Scan for duplicates and fill the review queue; returns what was found.
-
-    The scope is everyone, one library's readers, the readers created since the
-    previous scan (``new_only``) or the readers an import run created or matched.
-    """
-    scope = (f"library:{library}" if library else f"import:{import_run}"
-             if import_run is not None else "new" if new_only else "all")
-    actor = actor or Actor.cli()
+def _scan_at_once(ctx: Context, scope: str, parameters: Parameters | None, report: ScanReport,
+                  tell: Progress) -> list[queue.Candidate]:
+    """Every record of the scope in memory at once: what estimating the parameters
+    (and the province's name frequencies, for a scan of everyone) needs."""
     settings = ctx.settings.duplicates
-    parameters = configured_parameters(ctx)
-    with ctx.transaction() as session:
-        scan = DuplicateScan(scope=scope, parameters={}, counts={}, started_at=ctx.now())
-        session.add(scan)
-        session.flush()
-        report = ScanReport(scan.id, scope)
-        if parameters is None and scope != "all":
-            parameters = latest_parameters(session)
-        if parameters is None and import_run is not None:
-            # As the checks at registration: an import's readers are scored, not
-            # used to estimate the province's parameters.
-            parameters = DEFAULT_PARAMETERS
-    tell = progress or (lambda stage, done, total: None)
     with ctx.sessions() as session, paused_gc():
         scope_ids = None if scope == "all" else _scope_readers(session, scope)
         blocks = list(_blocks(session, scope_ids))
@@ -197,9 +179,97 @@ def run_scan(ctx: Context, *, library: str | None = None, new_only: bool = False
     report.compared = result.counts.candidate_pairs
     report.skipped_blocks = [{"kind": b.kind, "size": b.size} for b in result.skipped]
     report.parameters = result.parameters.to_json()
-    candidates = [queue.Candidate.of(records[p.first].reader_id, records[p.second].reader_id,
-                                     p.match.weight, p.match.auto_merge, p.match.explanation)
-                  for p in result.pairs]
+    return [queue.Candidate.of(records[p.first].reader_id, records[p.second].reader_id,
+                               p.match.weight, p.match.auto_merge, p.match.explanation)
+            for p in result.pairs]
+
+
+def _scan_in_chunks(ctx: Context, scope: str, parameters: Parameters, report: ScanReport,
+                    tell: Progress) -> list[queue.Candidate]:
+    """A scoped scan with known parameters, a group of whole blocks at a time.
+
+    Nothing is estimated from the records and names weigh by level, so a pair
+    scores the same in whichever group finds it: the groups' pairs are simply
+    merged (a pair sharing keys in two groups is compared in both and kept once). Only
+    about ``CHUNK_MEMBERS`` readers are in memory at a time, however many the
+    scope holds; blocks stream from the server on a connection of their own.
+    """
+    settings = ctx.settings.duplicates
+    found: dict[tuple[str, str], queue.Candidate] = {}
+    readers: set[str] = set()
+    with ctx.sessions() as blocks_session, ctx.sessions() as session, paused_gc():
+        scope_ids = _scope_readers(blocks_session, scope)
+        for group in _groups(_blocks(blocks_session, scope_ids), CHUNK_MEMBERS):
+            members = {m for _, _, ids in group for m in ids}
+            records = list(records_of(session, members))
+            index = {record.reader_id: i for i, record in enumerate(records)}
+            keys = ((kind, digest, index[m]) for kind, digest, ids in group for m in ids
+                    if m in index)
+            result = find_pairs(records, keys, parameters, max_block=settings.max_block,
+                                review_threshold=settings.review_threshold,
+                                name_frequencies=False)
+            for p in result.pairs:
+                candidate = queue.Candidate.of(
+                    records[p.first].reader_id, records[p.second].reader_id,
+                    p.match.weight, p.match.auto_merge, p.match.explanation)
+                found.setdefault((candidate.reader_a, candidate.reader_b), candidate)
+            readers.update(index)
+            report.blocks += len(group)
+            report.compared += result.counts.candidate_pairs
+            report.skipped_blocks.extend({"kind": b.kind, "size": b.size}
+                                         for b in result.skipped)
+            tell("blocks", report.blocks, None)
+            tell("readers", len(readers), None)
+    report.readers = len(readers)
+    report.parameters = parameters.to_json()
+    tell("blocks", report.blocks, report.blocks)
+    tell("readers", report.readers, report.readers)
+    return sorted(found.values(), key=lambda c: (-c.score, c.reader_a, c.reader_b))
+
+
+def _groups(blocks: Iterator[tuple[str, str, list[str]]], members: int
+            ) -> Iterator[list[tuple[str, str, list[str]]]]:
+    """Consecutive whole blocks, about ``members`` member entries a group."""
+    group: list[tuple[str, str, list[str]]] = []
+    size = 0
+    for block in blocks:
+        group.append(block)
+        size += len(block[2])
+        if size >= members:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
+
+
+def run_scan(ctx: Context, *, library: str | None = None, new_only: bool = False,
+             import_run: int | None = None, actor: Actor | None = None,
+             progress: Progress | None = None) -> ScanReport:
+    """Scan for duplicates and fill the review queue; returns what was found.
+
+    The scope is everyone, one library's readers, the readers created since the
+    previous scan (``new_only``) or the readers an import run created or matched.
+    """
+    scope = (f"library:{library}" if library else f"import:{import_run}"
+             if import_run is not None else "new" if new_only else "all")
+    actor = actor or Actor.cli()
+    parameters = configured_parameters(ctx)
+    with ctx.transaction() as session:
+        scan = DuplicateScan(scope=scope, parameters={}, counts={}, started_at=ctx.now())
+        session.add(scan)
+        session.flush()
+        report = ScanReport(scan.id, scope)
+        if parameters is None and scope != "all":
+            parameters = latest_parameters(session)
+        if parameters is None and import_run is not None:
+            # As the checks at registration: an import's readers are scored, not
+            # used to estimate the province's parameters.
+            parameters = DEFAULT_PARAMETERS
+    tell = progress or (lambda stage, done, total: None)
+    if parameters is not None and scope != "all":
+        candidates = _scan_in_chunks(ctx, scope, parameters, report, tell)
+    else:
+        candidates = _scan_at_once(ctx, scope, parameters, report, tell)
     report.found = len(candidates)
     report.auto_merge = sum(1 for c in candidates if c.auto_merge)
     tell("scored", report.found, report.found)

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from idp.context import Context
 from idp.duplicates.scan import run_scan
 from idp.importer.run import file_source, import_patrons
-from idp.models import DuplicatePair, MatchKey, PairState, Reader
+from idp.models import DuplicatePair, DuplicateScan, MatchKey, PairState, Reader
 from idp.schemas import RegistrationIn
 from idp.services import registration
 from idp.services.actor import Actor
@@ -222,3 +222,31 @@ def test_a_scan_of_the_new_covers_readers_from_before_an_import_scan(
     # The import's scan looked only at its own reader: the two registrations are
     # still new to a scan of the new.
     assert run_scan(ctx, new_only=True).found == 1
+
+
+@pytest.mark.parametrize("group", [2, 200_000], ids=["block-by-block", "all-at-once"])
+def test_an_import_scan_in_groups_of_blocks_finds_each_pair_once(
+        ctx, clock, people: IdentityGenerator, tmp_path: Path, monkeypatch, group: int):
+    # Groups of about two member entries put each block in a group of its own, so a
+    # pair sharing three keys (pinyin + birth, surname + birth, mobile) is found
+    # in three groups; the scan still queues it once.
+    monkeypatch.setattr("idp.duplicates.scan.CHUNK_MEMBERS", group)
+    twins = list(people.readers(4, min_age=30))
+    registered = {register(ctx, person).id for person in twins}
+    clock.advance(days=1)
+    rows = [{"local_id": f"L{i}", "family_name": traditional(p.family_name),
+             "given_name": traditional(p.given_name), "birth_date": p.birth_date.isoformat(),
+             "mobile": p.mobile} for i, p in enumerate(twins)]
+    rows += [{"local_id": f"S{i}", "family_name": p.family_name, "given_name": p.given_name,
+              "document_number": p.resident_id}
+             for i, p in enumerate(people.readers(3, min_age=30))]
+    counts = _import(ctx, tmp_path / "patrons.jsonl", rows)
+    assert (counts["created"], counts["possible_duplicates"]) == (7, 4), counts
+    found = pairs(ctx)
+    assert len(found) == 4
+    assert len({(p.reader_a, p.reader_b) for p in found}) == 4
+    assert all(len({p.reader_a, p.reader_b} & registered) == 1 for p in found)
+    with ctx.transaction() as session:
+        scan = session.scalars(select(DuplicateScan).order_by(DuplicateScan.id.desc())).first()
+        assert scan is not None
+        assert scan.counts["found"] == 4 and scan.counts["readers"] == 8
