@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, insert, select, text, update
 
@@ -150,7 +151,8 @@ class KohaPatronStore:
 
     def write_backlink(self, local_id: str, reader_id: str) -> LocalPatron:
         with translated(), self._lock("link", reader_id) as conn:
-            current = self._locked_row(conn, local_id)
+            row, debarred = self._locked_parts(conn, local_id)
+            current = listing.to_patron(row, debarred, row[-1], self._today())
             if current.reader_id == reader_id:
                 conn.rollback()
                 return current
@@ -164,7 +166,12 @@ class KohaPatronStore:
             conn.execute(insert(attrs).values(
                 borrowernumber=int(local_id), code=self._backlink, attribute=reader_id,
             ))
-            return self._finish(conn, int(local_id))
+            # The borrower row (with Koha's debarment flags, which every change of
+            # a restriction updates) is locked: a second read would differ from the
+            # first only by this back-link.
+            patron = listing.to_patron(row, debarred, reader_id, self._today())
+            conn.commit()
+            return patron
 
     def merge(self, local_ids: Sequence[str]) -> LocalPatron:
         """Koha's merge (see ``merging``); rules: ``adapters.merging``."""
@@ -220,14 +227,20 @@ class KohaPatronStore:
 
     def _locked_row(self, conn: Connection, local_id: str) -> LocalPatron:
         """Lock the borrower row for the rest of the transaction and load it."""
+        row, debarred = self._locked_parts(conn, local_id)
+        return listing.to_patron(row, debarred, row[-1], self._today())
+
+    def _locked_parts(self, conn: Connection, local_id: str
+                      ) -> tuple[Any, list[blocks.Debarment]]:
+        """Lock the borrower row; its columns (back-link last) and debarments."""
         if not local_id.isdigit() or conn.scalar(
             select(borrowers.c.borrowernumber)
             .where(borrowers.c.borrowernumber == int(local_id)).with_for_update()
         ) is None:
             raise PatronNotFound(local_id)
-        patron = self._load(conn, int(local_id))
-        assert patron is not None
-        return patron
+        parts = self._parts(conn, int(local_id))
+        assert parts is not None
+        return parts
 
     def _finish(self, conn: Connection, borrowernumber: int) -> LocalPatron:
         patron = self._load(conn, borrowernumber)
@@ -236,6 +249,14 @@ class KohaPatronStore:
         return patron
 
     def _load(self, conn: Connection, borrowernumber: int) -> LocalPatron | None:
+        parts = self._parts(conn, borrowernumber)
+        if parts is None:
+            return None
+        row, debarred = parts
+        return listing.to_patron(row, debarred, row[-1], self._today())
+
+    def _parts(self, conn: Connection, borrowernumber: int
+               ) -> tuple[Any, list[blocks.Debarment]] | None:
         # The back-link rides along as a scalar subquery: one round trip fewer.
         backlink = (select(attrs.c.attribute)
                     .where(attrs.c.borrowernumber == borrowernumber,
@@ -245,5 +266,4 @@ class KohaPatronStore:
                            .where(borrowers.c.borrowernumber == borrowernumber)).first()
         if row is None:
             return None
-        return listing.to_patron(row, blocks.debarments(conn, borrowernumber), row[-1],
-                                 self._today())
+        return row, blocks.debarments(conn, borrowernumber)

@@ -88,7 +88,9 @@ class ChangeContract:
 
     def test_backlink_write_and_find(self, store: PatronStore) -> None:
         created = store.create(new_request(15), "k-15")
-        store.write_backlink(created.local_id, "R-15")
+        written = store.write_backlink(created.local_id, "R-15")
+        # What it returns is the patron as stored, version included.
+        assert written == store.get(created.local_id) and written.reader_id == "R-15"
         store.write_backlink(created.local_id, "R-15")  # idempotent
         found = store.find(PatronMatch(reader_id="R-15"))
         assert found is not None and found.local_id == created.local_id
