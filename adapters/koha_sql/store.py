@@ -152,7 +152,7 @@ class KohaPatronStore:
     def write_backlink(self, local_id: str, reader_id: str) -> LocalPatron:
         with translated(), self._lock("link", reader_id) as conn:
             row, debarred = self._locked_parts(conn, local_id)
-            current = listing.to_patron(row, debarred, row[-1], self._today())
+            current = self._patron(row, debarred)
             if current.reader_id == reader_id:
                 conn.rollback()
                 return current
@@ -169,7 +169,7 @@ class KohaPatronStore:
             # The borrower row (with Koha's debarment flags, which every change of
             # a restriction updates) is locked: a second read would differ from the
             # first only by this back-link.
-            patron = listing.to_patron(row, debarred, reader_id, self._today())
+            patron = self._patron(row, debarred, reader_id)
             conn.commit()
             return patron
 
@@ -227,8 +227,7 @@ class KohaPatronStore:
 
     def _locked_row(self, conn: Connection, local_id: str) -> LocalPatron:
         """Lock the borrower row for the rest of the transaction and load it."""
-        row, debarred = self._locked_parts(conn, local_id)
-        return listing.to_patron(row, debarred, row[-1], self._today())
+        return self._patron(*self._locked_parts(conn, local_id))
 
     def _locked_parts(self, conn: Connection, local_id: str
                       ) -> tuple[Any, list[blocks.Debarment]]:
@@ -250,10 +249,14 @@ class KohaPatronStore:
 
     def _load(self, conn: Connection, borrowernumber: int) -> LocalPatron | None:
         parts = self._parts(conn, borrowernumber)
-        if parts is None:
-            return None
-        row, debarred = parts
-        return listing.to_patron(row, debarred, row[-1], self._today())
+        return None if parts is None else self._patron(*parts)
+
+    def _patron(self, row: Any, debarred: list[blocks.Debarment],
+                reader_id: str | None = None) -> LocalPatron:
+        """The patron of a row ``_parts`` read; its back-link is the row's own (last
+        column) unless ``reader_id`` is given."""
+        return listing.to_patron(row, debarred, row[-1] if reader_id is None else reader_id,
+                                 self._today())
 
     def _parts(self, conn: Connection, borrowernumber: int
                ) -> tuple[Any, list[blocks.Debarment]] | None:

@@ -35,7 +35,7 @@ from ..models import (
 from ..services.actor import Actor
 from ..services.audit import record as audit_record
 from . import queue
-from .engine import find_pairs, paused_gc
+from .engine import EngineResult, find_pairs, paused_gc
 from .features import Record, match_name, matching_birth_date
 from .parameters import DEFAULT_PARAMETERS, Parameters
 
@@ -152,11 +152,25 @@ def _records(rows: Iterable[Any], doc_rows: Iterable[Any]) -> Iterator[Record]:
                      frozenset(documents.get(reader_id, ())), mobile)
 
 
+def _score(ctx: Context, records: list[Record], blocks: list[tuple[str, str, list[str]]],
+           parameters: Parameters | None, *, name_frequencies: bool
+           ) -> tuple[EngineResult, list[queue.Candidate]]:
+    """The engine's pairs among ``records`` found through ``blocks``, as queue candidates."""
+    settings = ctx.settings.duplicates
+    index = {record.reader_id: i for i, record in enumerate(records)}
+    keys = ((kind, digest, index[m]) for kind, digest, ids in blocks for m in ids if m in index)
+    result = find_pairs(records, keys, parameters, max_block=settings.max_block,
+                        review_threshold=settings.review_threshold,
+                        name_frequencies=name_frequencies)
+    return result, [queue.Candidate.of(records[p.first].reader_id, records[p.second].reader_id,
+                                       p.match.weight, p.match.auto_merge, p.match.explanation)
+                    for p in result.pairs]
+
+
 def _scan_at_once(ctx: Context, scope: str, parameters: Parameters | None, report: ScanReport,
                   tell: Progress) -> list[queue.Candidate]:
     """Every record of the scope in memory at once: what estimating the parameters
     (and the province's name frequencies, for a scan of everyone) needs."""
-    settings = ctx.settings.duplicates
     with ctx.sessions() as session, paused_gc():
         scope_ids = None if scope == "all" else _scope_readers(session, scope)
         blocks = list(_blocks(session, scope_ids))
@@ -168,20 +182,15 @@ def _scan_at_once(ctx: Context, scope: str, parameters: Parameters | None, repor
             if len(records) % 100_000 == 0:
                 tell("readers", len(records), None)
         tell("readers", len(records), len(records))
-    index = {record.reader_id: i for i, record in enumerate(records)}
-    keys = ((kind, digest, index[m]) for kind, digest, ids in blocks for m in ids if m in index)
     # A scoped scan loads only the members of its blocks, who share names by
     # construction: their frequencies are not the province's, so names weigh by level.
-    result = find_pairs(records, keys, parameters, max_block=settings.max_block,
-                        review_threshold=settings.review_threshold,
-                        name_frequencies=scope == "all")
+    result, candidates = _score(ctx, records, blocks, parameters,
+                                name_frequencies=scope == "all")
     report.readers, report.blocks = len(records), len(blocks)
     report.compared = result.counts.candidate_pairs
     report.skipped_blocks = [{"kind": b.kind, "size": b.size} for b in result.skipped]
     report.parameters = result.parameters.to_json()
-    return [queue.Candidate.of(records[p.first].reader_id, records[p.second].reader_id,
-                               p.match.weight, p.match.auto_merge, p.match.explanation)
-            for p in result.pairs]
+    return candidates
 
 
 def _scan_in_chunks(ctx: Context, scope: str, parameters: Parameters, report: ScanReport,
@@ -194,7 +203,6 @@ def _scan_in_chunks(ctx: Context, scope: str, parameters: Parameters, report: Sc
     about ``CHUNK_MEMBERS`` readers are in memory at a time, however many the
     scope holds; blocks stream from the server on a connection of their own.
     """
-    settings = ctx.settings.duplicates
     found: dict[tuple[str, str], queue.Candidate] = {}
     readers: set[str] = set()
     with ctx.sessions() as blocks_session, ctx.sessions() as session, paused_gc():
@@ -202,18 +210,10 @@ def _scan_in_chunks(ctx: Context, scope: str, parameters: Parameters, report: Sc
         for group in _groups(_blocks(blocks_session, scope_ids), CHUNK_MEMBERS):
             members = {m for _, _, ids in group for m in ids}
             records = list(records_of(session, members))
-            index = {record.reader_id: i for i, record in enumerate(records)}
-            keys = ((kind, digest, index[m]) for kind, digest, ids in group for m in ids
-                    if m in index)
-            result = find_pairs(records, keys, parameters, max_block=settings.max_block,
-                                review_threshold=settings.review_threshold,
-                                name_frequencies=False)
-            for p in result.pairs:
-                candidate = queue.Candidate.of(
-                    records[p.first].reader_id, records[p.second].reader_id,
-                    p.match.weight, p.match.auto_merge, p.match.explanation)
+            result, candidates = _score(ctx, records, group, parameters, name_frequencies=False)
+            for candidate in candidates:
                 found.setdefault((candidate.reader_a, candidate.reader_b), candidate)
-            readers.update(index)
+            readers.update(record.reader_id for record in records)
             report.blocks += len(group)
             report.compared += result.counts.candidate_pairs
             report.skipped_blocks.extend({"kind": b.kind, "size": b.size}
