@@ -242,7 +242,8 @@ def main() -> None:
                 served.process.terminate()
                 served.process.wait(10)
             ctx.dispose()
-    print(f"gunicorn: {args.workers} workers x {args.threads} threads (gthread); "
+    print(f"gunicorn: {args.workers} workers x {args.threads} thread(s) "
+          f"({'own thread' if args.threads == 1 else 'thread pool'}); "
           f"replay cache: {'Redis' if redis_url else 'in-process'}; PostgreSQL; "
           f"{args.gate_tokens} gate token(s); wrk -t2 -c{args.connections} -d{args.seconds}s; "
           f"median of {args.rounds} run(s)")

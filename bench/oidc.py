@@ -221,7 +221,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--postgres-url", default=os.environ.get("READERPASS_TEST_POSTGRES_URL"))
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="per worker; 1 = requests on the worker's own thread")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--port", type=int, default=8791)
@@ -306,8 +307,9 @@ def report(servers: list[Served], fx: Fixture, args: Any) -> None:
     wanted = set(args.only.split(",")) if args.only else None
     print(f"machine: {cpu_model()}, {os.cpu_count()} cores, {platform.system()} "
           f"{platform.release()}, python {platform.python_version()}")
-    print(f"server: readerpass serve, gunicorn gthread, {args.workers} workers x "
-          f"{args.threads} threads, PostgreSQL on the same machine; wrk -t2 "
+    mode = "requests on the worker's own thread" if args.threads == 1 else "thread pool"
+    print(f"server: readerpass serve, {args.workers} workers x {args.threads} thread(s) "
+          f"({mode}), PostgreSQL on the same machine; wrk -t2 "
           f"-c{args.connections} -d{args.seconds}s on the same cores; "
           f"median of {args.rounds} run(s)")
     print("cpu: share of all cores taken by the server's workers / wrk / PostgreSQL / "

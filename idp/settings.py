@@ -175,6 +175,8 @@ class ServerSettings(_Section):
     public_url: str = "http://127.0.0.1:8000"
     bind: str = "127.0.0.1:8000"
     workers: int = Field(default=2, ge=1, le=64)
+    threads: int = Field(default=1, ge=1, le=64)
+    client_timeout_seconds: int = Field(default=30, ge=1, le=600)
     max_request_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
 
     @field_validator("public_url")

@@ -11,6 +11,7 @@ from gunicorn.app.base import BaseApplication
 from ..app import create_app
 from ..context import Context
 from ..settings import load_settings
+from ..web.worker import worker_class
 from .common import context, domain_errors
 
 
@@ -32,18 +33,21 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 @click.command("serve")
 @click.option("--bind", help="ADDRESS:PORT (default: [server] bind).")
 @click.option("--workers", type=click.IntRange(1, 64), help="Default: [server] workers.")
-@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64),
+              help="Per worker; 1 serves requests on the worker's own thread. "
+                   "Default: [server] threads.")
 @click.option("--access-log/--no-access-log", default=True, show_default=True,
               help="One line per request on stdout.")
 @domain_errors
-def command(bind: str | None, workers: int | None, threads: int, access_log: bool) -> None:
+def command(bind: str | None, workers: int | None, threads: int | None,
+            access_log: bool) -> None:
     """Serve the app under gunicorn. Refuses a database that is not at head."""
     settings = context().settings  # validates settings and the schema before forking
     _Gunicorn({
         "bind": bind or settings.server.bind,
         "workers": workers or settings.server.workers,
-        "threads": threads,
-        "worker_class": "gthread",
+        "threads": threads or settings.server.threads,
+        "worker_class": worker_class(settings.server.client_timeout_seconds),
         "accesslog": "-" if access_log else None,
         # Paths only: query strings may hold search text, and we log no personal data.
         "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',

@@ -1,0 +1,106 @@
+"""`readerpass serve`'s worker over raw TCP: keep-alive, requests sent ahead, idle
+clients, and clients that stall in the middle of a request. One worker process, so a
+client that held it would hold the whole server; run with one thread (requests on
+the worker's own thread) and with two (gunicorn's pool)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from idp.config_file import render_config
+from tests.idp.test_server import free_port, running, wait_for
+
+REQUEST = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+
+
+@pytest.fixture(scope="module", params=[1, 2], ids=["one-thread", "two-threads"])
+def server(request: pytest.FixtureRequest, sqlite_template: Path,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    directory = tmp_path_factory.mktemp("serve")
+    shutil.copy(sqlite_template, directory / "readerpass.db")
+    config = directory / "readerpass.toml"
+    config.write_text(render_config(province_code="TEST", province_name="T",
+                                    database_url=f"sqlite:///{directory / 'readerpass.db'}"),
+                      encoding="utf-8")
+    port = free_port()
+    env = {"READERPASS_CONFIG": str(config), "READERPASS_SERVER_CLIENT_TIMEOUT_SECONDS": "1"}
+    args = ["serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads",
+            str(request.param), "--no-access-log"]
+    with running(args, directory, env) as process:
+        wait_for(f"http://127.0.0.1:{port}/healthz", process)
+        yield port
+
+
+def read_response(sock: socket.socket, buffered: bytes = b"") -> tuple[bytes, bytes]:
+    """One HTTP/1.1 response with a Content-Length body, and the bytes after it."""
+    data = buffered
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, f"connection closed after {data!r}"
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                  if line.lower().startswith(b"content-length:"))
+    while len(rest) < length:
+        chunk = sock.recv(65536)
+        assert chunk, "connection closed inside a body"
+        rest += chunk
+    return head + b"\r\n\r\n" + rest[:length], rest[length:]
+
+
+def test_one_connection_serves_requests_in_turn_and_sent_ahead(server: int):
+    with socket.create_connection(("127.0.0.1", server), timeout=10) as sock:
+        sock.sendall(REQUEST)
+        first, rest = read_response(sock)
+        sock.sendall(REQUEST * 3)  # pipelined: all three before any answer
+        answers = [first]
+        for _ in range(3):
+            answer, rest = read_response(sock, rest)
+            answers.append(answer)
+    assert rest == b""
+    assert all(a.startswith(b"HTTP/1.1 200") and b'"database":"ok"' in a.replace(b" ", b"")
+               for a in answers), answers
+
+
+def test_an_idle_connection_does_not_hold_the_worker(server: int):
+    with socket.create_connection(("127.0.0.1", server), timeout=10) as idle:
+        for _ in range(3):
+            with socket.create_connection(("127.0.0.1", server), timeout=3) as sock:
+                sock.sendall(REQUEST)
+                answer, _ = read_response(sock)
+                assert answer.startswith(b"HTTP/1.1 200")
+        idle.sendall(REQUEST)  # and the idle one is still served when it speaks
+        answer, _ = read_response(idle)
+        assert answer.startswith(b"HTTP/1.1 200")
+
+
+def read_until_closed(sock: socket.socket) -> bytes:
+    """Everything the server sends before it closes (the socket's timeout fails it)."""
+    data = b""
+    try:
+        while chunk := sock.recv(65536):
+            data += chunk
+    except ConnectionResetError:
+        pass
+    return data
+
+
+@pytest.mark.parametrize("partial", [
+    b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Trace: ",
+    b"POST /oauth/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+    b"application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type=",
+], ids=["in-headers", "in-body"])
+def test_a_client_that_stalls_inside_a_request_is_disconnected(server: int, partial: bytes):
+    with socket.create_connection(("127.0.0.1", server), timeout=20) as stalled:
+        stalled.sendall(partial)
+        answer = read_until_closed(stalled)  # the client timeout is 1 s
+    assert b"200 OK" not in answer
+    with socket.create_connection(("127.0.0.1", server), timeout=10) as sock:
+        sock.sendall(REQUEST)
+        answer, _ = read_response(sock)
+    assert answer.startswith(b"HTTP/1.1 200")
