@@ -12,7 +12,8 @@ check passed, so forged or expired tokens never occupy cache space.
 from __future__ import annotations
 
 import heapq
-from typing import Protocol
+import threading
+from typing import Any, Protocol
 
 from cards.token import serial_to_text
 
@@ -80,11 +81,36 @@ class RedisReplayCache:
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "readerpass:replay:") -> RedisReplayCache:
-        import redis  # imported here so gates without Redis never load the client
-
-        return cls(redis.Redis.from_url(url), prefix)
+        return cls(ThreadClients(url), prefix)
 
     def first_use(self, serial: bytes, issued_at: int, keep_until: int, now: int) -> bool:
         ttl = max(1, keep_until - now + 1)
         key = f"{self.prefix}{serial_to_text(serial)}:{issued_at}"
         return bool(self.client.set(key, "1", ex=ttl, nx=True))
+
+
+class ThreadClients:
+    """``SET`` through one single-connection Redis client per thread.
+
+    A pooled client checks a connection out and back in on every command, which
+    costs about a quarter of the client's CPU for a command this small; a
+    single-connection client must not be shared between threads, so each thread
+    has its own (created on its first command, after any fork).
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._local = threading.local()
+
+    def client(self) -> Any:
+        found = getattr(self._local, "client", None)
+        if found is None:
+            import redis  # imported here so gates without Redis never load the client
+
+            found = self._local.client = redis.Redis.from_url(
+                self.url, single_connection_client=True)
+        return found
+
+    def set(self, name: str, value: str, *, ex: int | None = None, nx: bool = False) -> object:
+        result: object = self.client().set(name, value, ex=ex, nx=nx)
+        return result

@@ -4,6 +4,7 @@ the reader's local barcode at the gate's library when there is a link."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -24,19 +25,22 @@ from .runtime import CardRuntime, SerialReaders
 MAX_TEXT = 300
 
 
-def reader_of(session: Session, readers: SerialReaders, serial: str) -> str | None:
+def reader_of(sessions: Callable[[], Session], readers: SerialReaders,
+              serial: str) -> str | None:
     """The card's reader; cached, including "no such card" (only the service signs
     tokens, and it signs them for cards it stores)."""
     known = readers.get(serial)
     if known is None:
-        card = lifecycle.card_by_serial(session, serial)
+        card = lifecycle.card_by_serial(sessions(), serial)
         known = card.reader_id if card is not None else ""
         readers.put(serial, known)
     return known or None
 
 
-def verify_online(session: Session, ctx: Context, runtime: CardRuntime, gate: Gate,
-                  text: str) -> dict[str, Any]:
+def verify_online(sessions: Callable[[], Session], ctx: Context, runtime: CardRuntime,
+                  gate: Gate, text: str) -> dict[str, Any]:
+    """The verdict as JSON; ``sessions`` gives the request's database session, which
+    is opened only when the card's reader or local barcode must be looked up."""
     now = ctx.now()
     documents, replay, limiter = runtime.documents, runtime.replay, runtime.verify_limiter
     allowed = ctx.settings.cards.verifications_per_minute
@@ -47,9 +51,10 @@ def verify_online(session: Session, ctx: Context, runtime: CardRuntime, gate: Ga
     verdict = verify(text[:MAX_TEXT], snapshot.trust_list, snapshot.status_list, replay,
                      int(now.timestamp()), skew=ctx.settings.cards.clock_skew_seconds)
     body = verdict_json(verdict)
-    if verdict.ok and verdict.serial_text is not None:
-        reader_id = reader_of(session, runtime.readers_by_serial, verdict.serial_text)
-        body["local_barcode"] = (_barcode(session, ctx, reader_id, gate)
+    serial = body["serial"]
+    if verdict.ok and serial is not None:
+        reader_id = reader_of(sessions, runtime.readers_by_serial, serial)
+        body["local_barcode"] = (_barcode(sessions(), ctx, reader_id, gate)
                                  if reader_id is not None else None)
     return body
 

@@ -29,7 +29,7 @@ def verify() -> Response:
     if not isinstance(text, str) or not text or len(text) > MAX_TEXT:
         raise BadRequest(f"send the scanned text as {{\"token\": ...}} (at most {MAX_TEXT} "
                          "characters)", field="token")
-    body = verify_online(db(), current_context(), card, gate, text)
+    body = verify_online(db, current_context(), card, gate, text)
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response

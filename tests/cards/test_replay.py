@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
 
 from cards import MemoryReplayCache, RedisReplayCache, ReplayCache, serial_to_text
+from cards.replay import ThreadClients
 
 from .conftest import NOW
 
@@ -55,9 +57,23 @@ class FakeRedis:
         return True
 
 
-def test_redis_cache_from_url_builds_a_client() -> None:
+def test_redis_cache_fails_closed_when_redis_is_unreachable() -> None:
     cache = RedisReplayCache.from_url("redis://127.0.0.1:1/0", prefix="p:")
-    assert isinstance(cache.client, redis.Redis) and cache.prefix == "p:"
+    with pytest.raises(redis.ConnectionError):
+        cache.first_use(SERIAL, NOW, NOW + 89, NOW)
+
+
+@pytest.mark.redis
+def test_redis_cache_from_url_gives_each_thread_its_own_connection(redis_url: str) -> None:
+    cache = RedisReplayCache.from_url(redis_url, prefix="p:")
+    assert isinstance(cache.client, ThreadClients) and cache.prefix == "p:"
+    here = cache.client.client()
+    with ThreadPoolExecutor(1) as pool:
+        there = pool.submit(cache.client.client).result()
+    assert isinstance(here, redis.Redis) and here is cache.client.client()
+    assert there is not here and here.connection is not there.connection
+    here.close()
+    there.close()
 
 
 def test_redis_cache_uses_set_nx_with_the_token_window() -> None:
@@ -65,6 +81,26 @@ def test_redis_cache_uses_set_nx_with_the_token_window() -> None:
     cache: ReplayCache = RedisReplayCache(fake, prefix="lib42:")
     assert cache.first_use(SERIAL, NOW, keep_until=NOW + 89, now=NOW + 9)
     assert fake.calls == [(f"lib42:AAAAAAAAAAAAAAAA:{NOW}", 81, True)]
+
+
+@pytest.mark.redis
+def test_one_cache_used_by_many_threads_admits_each_token_once(redis_url: str) -> None:
+    prefix = f"readerpass-test:{secrets.token_hex(8)}:"
+    cache = RedisReplayCache.from_url(redis_url, prefix=prefix)
+    serials = [secrets.token_bytes(10) for _ in range(200)]
+
+    def use(serial: bytes) -> bool:
+        return cache.first_use(serial, NOW, NOW + 89, NOW)
+
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            first = list(pool.map(use, serials))
+            again = list(pool.map(use, serials))
+        assert all(first) and not any(again)
+    finally:
+        cleanup = redis.Redis.from_url(redis_url)
+        cleanup.delete(*(f"{prefix}{serial_to_text(serial)}:{NOW}" for serial in serials))
+        cleanup.close()
 
 
 @pytest.mark.redis
@@ -82,7 +118,6 @@ def test_redis_cache_is_shared_between_gates(redis_url: str) -> None:
         ttl = client_a.ttl(f"{prefix}{serial_to_text(serial)}:{NOW}")
         assert 0 < ttl <= 90
     finally:
-        for key in client_a.scan_iter(match=prefix + "*"):
-            client_a.delete(key)
+        client_a.delete(*(f"{prefix}{serial_to_text(serial)}:{at}" for at in (NOW, NOW + 60)))
         client_a.close()
         client_b.close()
