@@ -104,3 +104,20 @@ def test_a_client_that_stalls_inside_a_request_is_disconnected(server: int, part
         sock.sendall(REQUEST)
         answer, _ = read_response(sock)
     assert answer.startswith(b"HTTP/1.1 200")
+
+
+def test_a_client_expecting_100_continue_gets_it_before_it_sends_the_body(server: int):
+    body = b"grant_type=client_credentials"
+    with socket.create_connection(("127.0.0.1", server), timeout=10) as sock:
+        sock.sendall(b"POST /oauth/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                     b"application/x-www-form-urlencoded\r\nExpect: 100-continue\r\n"
+                     b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n")
+        interim = b""
+        while b"\r\n\r\n" not in interim:
+            chunk = sock.recv(65536)
+            assert chunk, interim
+            interim += chunk
+        assert interim.startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
+        sock.sendall(body)
+        answer, _ = read_response(sock, interim.partition(b"\r\n\r\n")[2])
+    assert answer.startswith(b"HTTP/1.1 401") and b"invalid_client" in answer
