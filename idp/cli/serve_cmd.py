@@ -48,6 +48,10 @@ def command(bind: str | None, workers: int | None, threads: int | None,
         "workers": workers or settings.server.workers,
         "threads": threads or settings.server.threads,
         "worker_class": worker_class(settings.server.client_timeout_seconds),
+        # A worker serving a request on its own thread reports to the arbiter only
+        # between requests: give a stalled client its full timeout before the
+        # arbiter would restart the worker.
+        "timeout": settings.server.client_timeout_seconds + 30,
         "accesslog": "-" if access_log else None,
         # Paths only: query strings may hold search text, and we log no personal data.
         "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',

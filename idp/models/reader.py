@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, BigId, UTCDateTime
@@ -59,6 +59,15 @@ class Reader(Base):
             "search_name",
             postgresql_ops={"search_name": "varchar_pattern_ops"},
         ),
+        # Few readers have a guardian or are merged: indexing only those saves two
+        # index entries per reader (look-ups by either name a reader, which implies
+        # IS NOT NULL on both PostgreSQL and SQLite).
+        Index("ix_readers_guardian_id", "guardian_id",
+              postgresql_where=text("guardian_id IS NOT NULL"),
+              sqlite_where=text("guardian_id IS NOT NULL")),
+        Index("ix_readers_merged_into", "merged_into",
+              postgresql_where=text("merged_into IS NOT NULL"),
+              sqlite_where=text("merged_into IS NOT NULL")),
     )
 
     #: Province reader id: random, never reused, never derived from personal data.
@@ -77,10 +86,10 @@ class Reader(Base):
     category: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20))
     assurance: Mapped[str] = mapped_column(String(20))
-    guardian_id: Mapped[str | None] = mapped_column(ForeignKey("readers.id"), index=True)
+    guardian_id: Mapped[str | None] = mapped_column(ForeignKey("readers.id"))
     home_library_id: Mapped[int] = mapped_column(ForeignKey("libraries.id"), index=True)
     #: Set when this reader was merged into another: a tombstone that resolves to it.
-    merged_into: Mapped[str | None] = mapped_column(ForeignKey("readers.id"), index=True)
+    merged_into: Mapped[str | None] = mapped_column(ForeignKey("readers.id"))
     password_hash: Mapped[str | None] = mapped_column(Text)
     expires_on: Mapped[dt.date] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
