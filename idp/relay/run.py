@@ -124,6 +124,24 @@ def _chunk(session: Session, ctx: Context, queue: Sequence[Row[int, str, dt.date
     # Held here: the session's identity map keeps objects only while referenced.
     end = min(len(queue), position + CHUNK)  # only items _prefetch locked
     loaded = _prefetch(session, ctx, queue[position:end], library_id, held, finished)
+    with session.no_autoflush:  # the chunk's changes go out together at its commit
+        position = _deliveries(session, ctx, queue, position, end, switches, policy, rng,
+                               report, held, finished)
+    del loaded
+    return position
+
+
+def _deliveries(session: Session, ctx: Context, queue: Sequence[Row[int, str, dt.datetime]],
+                position: int, end: int, switches: LibraryAdapterConfig, policy: RelayPolicy,
+                rng: random.Random, report: LibraryRun, held: set[str],
+                finished: set[int]) -> int:
+    """Deliver the items from ``position`` up to ``end``, for at most about
+    ``CHUNK_TIME``; return where the next chunk starts.
+
+    A delivery's queries do not flush the earlier deliveries' changes first: each
+    reads only its own reader's rows (a reader's later items are covered by its
+    first, and merged readers' links belong to their survivor's item), so the
+    changes wait for the chunk's commit, one flush instead of one per item."""
     started = time.monotonic()
     while position < end:
         if time.monotonic() - started > CHUNK_TIME:
@@ -147,7 +165,6 @@ def _chunk(session: Session, ctx: Context, queue: Sequence[Row[int, str, dt.date
         if outcome == "breaker_open":
             report.stopped = outcome
             return position
-    del loaded
     return position
 
 
