@@ -1,9 +1,41 @@
-"""Helpers shared by the SQL backends: version tokens and lock names."""
+"""Helpers shared by the SQL backends: version tokens, lock names and the pool's
+ping of idle connections (the identity service's engines use it too)."""
 
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Engine, event, exc
+
+#: A pooled connection idle longer than this is pinged before use. A busy
+#: connection is not: the ping is a round trip, on the hot OIDC endpoints it cost
+#: as much as the query it guarded, and a relay delivery checks out a library's
+#: connection twice. A server restart under load then fails the work in flight
+#: (a delivery is retried), whose connections the pool replaces at once.
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+def ping_when_idle(engine: Engine, after: float = PING_AFTER_IDLE_SECONDS) -> None:
+    """SQLAlchemy's pessimistic disconnect handling (``pool_pre_ping``), for
+    connections idle longer than ``after`` seconds only."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is not None and time.monotonic() - since < after:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            # The pool discards this connection and checks out another.
+            raise exc.DisconnectionError() from error
 
 
 def version_token(values: Iterable[object]) -> str:

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, any_, bindparam, create_engine, event, exc
+from sqlalchemy import ColumnElement, Engine, any_, bindparam, create_engine, event
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
-#: A pooled connection idle longer than this is pinged before use. A busy
-#: connection is not: the ping is a round trip, and on the hot OIDC endpoints it
-#: cost as much as the query it guarded. A server restart under load then fails
-#: the requests in flight, whose connections the pool replaces at once.
-PING_AFTER_IDLE_SECONDS = 10.0
+from adapters.sqltools import ping_when_idle
+
 #: Connections older than this are replaced (firewalls drop long-idle flows).
 RECYCLE_SECONDS = 1800
 
@@ -30,27 +26,8 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        _ping_when_idle(engine)
+        ping_when_idle(engine)  # pooled connections idle over 10 s only
     return engine
-
-
-def _ping_when_idle(engine: Engine) -> None:
-    """SQLAlchemy's pessimistic disconnect handling, for idle connections only."""
-
-    @event.listens_for(engine, "checkin")
-    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
-        record.info["idle_since"] = time.monotonic()
-
-    @event.listens_for(engine, "checkout")
-    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        since = record.info.get("idle_since")
-        if since is not None and time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
-            return
-        try:
-            engine.dialect.do_ping(dbapi_connection)
-        except engine.dialect.loaded_dbapi.Error as error:
-            # The pool discards this connection and checks out another.
-            raise exc.DisconnectionError() from error
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -12,6 +12,7 @@ from adapters.evergreen_sql.errors import NAME
 from adapters.evergreen_sql.store import IDENT_PAIRS, EvergreenPatronStore, EvergreenSettings
 from adapters.mapping import LibraryMapping
 from adapters.registry import Backend
+from adapters.sqltools import ping_when_idle
 
 __all__ = ["BACKEND", "EvergreenConfig", "EvergreenPatronStore", "open_store"]
 
@@ -66,7 +67,6 @@ def open_store(config: EvergreenConfig, mapping: LibraryMapping) -> EvergreenPat
     engine = create_engine(
         config.url,
         pool_size=config.pool_size,
-        pool_pre_ping=True,
         connect_args={
             "connect_timeout": config.connect_timeout,
             # A server that stops answering must not hang the relay forever.
@@ -74,6 +74,7 @@ def open_store(config: EvergreenConfig, mapping: LibraryMapping) -> EvergreenPat
             "tcp_user_timeout": config.statement_timeout * 1000,
         },
     )
+    ping_when_idle(engine)  # not before every checkout: a relay delivery makes two
     return EvergreenPatronStore(engine, EvergreenSettings(
         backlink_column=mapping.backlink_field,
         backlink_ident_type=config.backlink_ident_type,

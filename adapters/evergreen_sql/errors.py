@@ -4,7 +4,8 @@ SQLSTATEs (PostgreSQL manual, appendix A): 23505 unique_violation, 23503
 foreign_key_violation (raised at COMMIT for Evergreen's deferred keys),
 23502 not_null_violation, 22001 string too long; 55P03 lock_not_available,
 57014 query_canceled (statement timeout), 40001/40P01 serialization failure and
-deadlock are transient; class 08 and no SQLSTATE at all mean the connection failed.
+deadlock are transient; class 08, 57P01-57P03 (the server shutting down or
+restarting) and no SQLSTATE at all mean the connection failed.
 """
 
 from __future__ import annotations
@@ -44,5 +45,6 @@ def translated() -> Iterator[None]:
                            field=field) from exc
         if state in ("23502", "22001", "23514"):
             raise Rejected("value does not fit the library's schema", field=field) from exc
-        kind = "unreachable" if state is None or state.startswith("08") else state
+        gone = state is None or state.startswith(("08", "57P")) or exc.connection_invalidated
+        kind = "unreachable" if gone else state
         raise Unavailable(f"library database {kind}", backend=NAME) from exc

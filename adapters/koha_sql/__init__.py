@@ -12,6 +12,7 @@ from adapters.koha_sql.errors import NAME
 from adapters.koha_sql.store import KohaPatronStore
 from adapters.mapping import LibraryMapping
 from adapters.registry import Backend
+from adapters.sqltools import ping_when_idle
 
 __all__ = ["BACKEND", "KohaConfig", "KohaPatronStore", "open_store"]
 
@@ -54,7 +55,6 @@ def open_store(config: KohaConfig, mapping: LibraryMapping) -> KohaPatronStore:
     engine = create_engine(
         config.url,
         pool_size=config.pool_size,
-        pool_pre_ping=True,
         # Each statement sees the latest commit: the lock-then-check steps rely on it.
         isolation_level="READ COMMITTED",
         connect_args={
@@ -64,6 +64,7 @@ def open_store(config: KohaConfig, mapping: LibraryMapping) -> KohaPatronStore:
             "charset": "utf8mb4",
         },
     )
+    ping_when_idle(engine)  # not before every checkout: a relay delivery makes two
     return KohaPatronStore(
         engine,
         backlink_code=mapping.backlink_field,
