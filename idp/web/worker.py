@@ -1,7 +1,7 @@
 """The gunicorn worker that ``readerpass serve`` runs.
 
 It is gunicorn's gthread worker (one event loop per process: accept, keep-alive,
-idle timeouts, graceful stop) with two changes:
+idle timeouts, graceful stop) with three changes:
 
 * With one thread (``[server] threads = 1``, the default) a request is served on
   the loop's own thread. gthread would hand it to a pool of one thread and take
@@ -14,6 +14,8 @@ idle timeouts, graceful stop) with two changes:
 * Each client socket has a deadline (``[server] client_timeout_seconds``) for
   every blocking read and for sending each response, in both modes; gunicorn
   leaves them without one, so a stalled client could hold a thread forever.
+* A response's head and body leave in one write where they fit in
+  ``HOLD_LIMIT`` (gunicorn writes them separately): one segment instead of two.
 
 It builds on gthread's internals (``enqueue_req``, ``finish_request``, ``TConn``),
 hence gunicorn's version range in pyproject.toml.
@@ -63,6 +65,10 @@ class ClientSocket(socket.socket):
     def release(self) -> None:
         """Send what is held and stop holding."""
         self._send_held()
+        self._held = None
+
+    def discard(self) -> None:
+        """Stop holding and forget what is held (a response that failed halfway)."""
         self._held = None
 
     def _send_held(self) -> None:
@@ -128,9 +134,12 @@ class Worker(ThreadWorker):  # type: ignore[misc]
             return bool(super().handle_request(req, conn))
         sock.hold()
         try:
-            return bool(super().handle_request(req, conn))
-        finally:
-            sock.release()
+            keep_alive = bool(super().handle_request(req, conn))
+        except BaseException:
+            sock.discard()  # gunicorn answers or closes; no half response goes first
+            raise
+        sock.release()
+        return keep_alive
 
 
 def worker_class(client_timeout: float) -> type[Worker]:

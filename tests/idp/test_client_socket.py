@@ -91,3 +91,13 @@ def test_send_and_sendfile_go_after_what_is_held(pair: tuple[ClientSocket, socke
     assert receive(peer, 10) == b"head2;file"
     client.release()
     assert pending(peer) == b""
+
+
+def test_a_discarded_response_is_never_sent(pair: tuple[ClientSocket, socket.socket]):
+    client, peer = pair
+    client.hold()
+    client.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nhalf")
+    client.discard()
+    client.sendall(b"HTTP/1.1 500 Internal Server Error\r\n\r\n")  # sent at once
+    assert receive(peer, 38) == b"HTTP/1.1 500 Internal Server Error\r\n\r\n"
+    assert pending(peer) == b""
