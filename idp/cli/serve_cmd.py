@@ -52,6 +52,9 @@ def command(bind: str | None, workers: int | None, threads: int | None,
         # between requests: give a stalled client its full timeout before the
         # arbiter would restart the worker.
         "timeout": settings.server.client_timeout_seconds + 30,
+        # gunicorn's control socket sits at one path per user ($HOME/.gunicorn), which
+        # two servers on a host would share; the server is managed with signals.
+        "control_socket_disable": True,
         "accesslog": "-" if access_log else None,
         # Paths only: query strings may hold search text, and we log no personal data.
         "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',

@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 import socket
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -18,9 +19,15 @@ from tests.idp.test_server import free_port, running, wait_for
 REQUEST = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 
 
+@dataclass(frozen=True)
+class Served:
+    port: int
+    home: Path  # the server's $HOME and $XDG_RUNTIME_DIR/..
+
+
 @pytest.fixture(scope="module", params=[1, 2], ids=["one-thread", "two-threads"])
 def server(request: pytest.FixtureRequest, sqlite_template: Path,
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     directory = tmp_path_factory.mktemp("serve")
     shutil.copy(sqlite_template, directory / "readerpass.db")
     config = directory / "readerpass.toml"
@@ -28,12 +35,13 @@ def server(request: pytest.FixtureRequest, sqlite_template: Path,
                                     database_url=f"sqlite:///{directory / 'readerpass.db'}"),
                       encoding="utf-8")
     port = free_port()
-    env = {"READERPASS_CONFIG": str(config), "READERPASS_SERVER_CLIENT_TIMEOUT_SECONDS": "1"}
+    env = {"READERPASS_CONFIG": str(config), "READERPASS_SERVER_CLIENT_TIMEOUT_SECONDS": "1",
+           "HOME": str(directory), "XDG_RUNTIME_DIR": str(directory / "run")}
     args = ["serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads",
             str(request.param), "--no-access-log"]
     with running(args, directory, env) as process:
         wait_for(f"http://127.0.0.1:{port}/healthz", process)
-        yield port
+        yield Served(port, directory)
 
 
 def read_response(sock: socket.socket, buffered: bytes = b"") -> tuple[bytes, bytes]:
@@ -53,8 +61,8 @@ def read_response(sock: socket.socket, buffered: bytes = b"") -> tuple[bytes, by
     return head + b"\r\n\r\n" + rest[:length], rest[length:]
 
 
-def test_one_connection_serves_requests_in_turn_and_sent_ahead(server: int):
-    with socket.create_connection(("127.0.0.1", server), timeout=10) as sock:
+def test_one_connection_serves_requests_in_turn_and_sent_ahead(server: Served):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
         sock.sendall(REQUEST)
         first, rest = read_response(sock)
         sock.sendall(REQUEST * 3)  # pipelined: all three before any answer
@@ -67,10 +75,10 @@ def test_one_connection_serves_requests_in_turn_and_sent_ahead(server: int):
                for a in answers), answers
 
 
-def test_an_idle_connection_does_not_hold_the_worker(server: int):
-    with socket.create_connection(("127.0.0.1", server), timeout=10) as idle:
+def test_an_idle_connection_does_not_hold_the_worker(server: Served):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as idle:
         for _ in range(3):
-            with socket.create_connection(("127.0.0.1", server), timeout=3) as sock:
+            with socket.create_connection(("127.0.0.1", server.port), timeout=3) as sock:
                 sock.sendall(REQUEST)
                 answer, _ = read_response(sock)
                 assert answer.startswith(b"HTTP/1.1 200")
@@ -95,20 +103,20 @@ def read_until_closed(sock: socket.socket) -> bytes:
     b"POST /oauth/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
     b"application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type=",
 ], ids=["in-headers", "in-body"])
-def test_a_client_that_stalls_inside_a_request_is_disconnected(server: int, partial: bytes):
-    with socket.create_connection(("127.0.0.1", server), timeout=20) as stalled:
+def test_a_client_that_stalls_inside_a_request_is_disconnected(server: Served, partial: bytes):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=20) as stalled:
         stalled.sendall(partial)
         answer = read_until_closed(stalled)  # the client timeout is 1 s
     assert b"200 OK" not in answer
-    with socket.create_connection(("127.0.0.1", server), timeout=10) as sock:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
         sock.sendall(REQUEST)
         answer, _ = read_response(sock)
     assert answer.startswith(b"HTTP/1.1 200")
 
 
-def test_a_client_expecting_100_continue_gets_it_before_it_sends_the_body(server: int):
+def test_a_client_expecting_100_continue_gets_it_before_it_sends_the_body(server: Served):
     body = b"grant_type=client_credentials"
-    with socket.create_connection(("127.0.0.1", server), timeout=10) as sock:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
         sock.sendall(b"POST /oauth/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
                      b"application/x-www-form-urlencoded\r\nExpect: 100-continue\r\n"
                      b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n")
@@ -121,3 +129,12 @@ def test_a_client_expecting_100_continue_gets_it_before_it_sends_the_body(server
         sock.sendall(body)
         answer, _ = read_response(sock, interim.partition(b"\r\n\r\n")[2])
     assert answer.startswith(b"HTTP/1.1 401") and b"invalid_client" in answer
+
+
+def test_no_control_socket_is_opened(server: Served):
+    """gunicorn's control socket sits at one path per user, which every server of
+    that user would share; ``readerpass serve`` is managed with signals instead."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(REQUEST)
+        read_response(sock)
+    assert not list(server.home.rglob("gunicorn.ctl"))
