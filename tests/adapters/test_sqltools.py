@@ -4,7 +4,7 @@ just returned to the pool is used as it is, and a dead one fails once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import Connection, Engine, create_engine, exc, text
@@ -38,36 +38,35 @@ def end_session(url: str, ident: int) -> None:
 
 
 @pytest.fixture
-def engine_for(url: str) -> Iterator[list[Engine]]:
+def stale_pool(url: str) -> Iterator[Callable[[float], tuple[Engine, int]]]:
+    """Makes a one-connection pool pinging after ``after`` seconds idle whose pooled
+    connection's server session was then ended; gives the engine and that session."""
     made: list[Engine] = []
-    yield made
+
+    def make(after: float) -> tuple[Engine, int]:
+        engine = create_engine(url, pool_size=1, max_overflow=0)
+        ping_when_idle(engine, after=after)
+        made.append(engine)
+        with engine.connect() as conn:
+            first = session_id(conn)
+        end_session(url, first)
+        return engine, first
+
+    yield make
     for engine in made:
         engine.dispose()
 
 
-def pooled(url: str, made: list[Engine], after: float) -> Engine:
-    engine = create_engine(url, pool_size=1, max_overflow=0)
-    ping_when_idle(engine, after=after)
-    made.append(engine)
-    return engine
-
-
 def test_a_connection_idle_past_the_limit_is_pinged_and_replaced(
-        url: str, engine_for: list[Engine]):
-    engine = pooled(url, engine_for, after=0.0)
-    with engine.connect() as conn:
-        first = session_id(conn)
-    end_session(url, first)
+        stale_pool: Callable[[float], tuple[Engine, int]]):
+    engine, first = stale_pool(0.0)
     with engine.connect() as conn:  # the ping found it dead: a new connection
         assert session_id(conn) != first
 
 
 def test_a_connection_just_returned_is_used_without_a_ping(
-        url: str, engine_for: list[Engine]):
-    engine = pooled(url, engine_for, after=3600.0)
-    with engine.connect() as conn:
-        first = session_id(conn)
-    end_session(url, first)
+        stale_pool: Callable[[float], tuple[Engine, int]]):
+    engine, first = stale_pool(3600.0)
     with pytest.raises(exc.DBAPIError) as failed, engine.connect() as conn:
         session_id(conn)
     assert failed.value.connection_invalidated
