@@ -10,11 +10,11 @@ import pytest
 import qrcode
 import qrcode.constants
 import qrcode.util
-import zxingcpp
 from PIL import Image
 from playwright.sync_api import sync_playwright
 
 from cards import MemoryReplayCache, verify
+from tests.cards.test_qr import decode_qr
 from tests.conftest import CHROMIUM_ARGS
 
 
@@ -35,9 +35,7 @@ def _python_modules(text: str) -> list[list[bool]]:
 
 
 def _scan(page) -> str:
-    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(page.locator("#qr svg").screenshot())))
-    assert len(found) == 1 and found[0].format == zxingcpp.BarcodeFormat.QRCode
-    return found[0].text
+    return decode_qr(Image.open(io.BytesIO(page.locator("#qr svg").screenshot()))).text
 
 
 def _lists(live):
