@@ -6,7 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload
+from authlib.oauth2.rfc6749 import OAuth2Request
 from authlib.oauth2.rfc9207 import IssuerParameter
+from flask import Request, request
 from sqlalchemy import select
 
 from ..app import db
@@ -29,6 +32,33 @@ class _Issuer(IssuerParameter):  # type: ignore[misc]
         return self._issuer
 
 
+class _Request(OAuth2Request):  # type: ignore[misc]
+    """Authlib's view of the current request, addressed by the public URL.
+
+    Authlib reads the URI only to refuse OAuth over plain HTTP (RFC 6749 3.1,
+    3.2). Behind the TLS-terminating proxy a deployment puts in front of the
+    server, the request itself arrives over HTTP; what clients reach, and what
+    must be HTTPS (or loopback), is ``[server] public_url``. Built on the request
+    object itself: Authlib's own wrapper reads every field through Flask's
+    context-local proxy, and spelled out the request's full URL, which together
+    cost about a sixth of an introspection.
+    """
+
+    def __init__(self, flask_request: Request, public_url: str):
+        super().__init__(flask_request.method, public_url + flask_request.path,
+                         headers=flask_request.headers)
+        self._request = flask_request
+        self.payload = FlaskOAuth2Payload(flask_request)
+
+    @property
+    def args(self) -> Any:
+        return self._request.args
+
+    @property
+    def form(self) -> Any:
+        return self._request.form
+
+
 class Server(AuthorizationServer):  # type: ignore[misc]
     def __init__(self, ctx: Context, issuer: TokenIssuer, clients: TtlCache[str, ClientRecord]):
         super().__init__()
@@ -48,6 +78,10 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         self.register_endpoint(endpoints.Introspection)
         self.register_endpoint(endpoints.Revocation)
         self.register_endpoint(endpoints.UserInfo(resource_protector=endpoints.resource_protector()))
+
+    def create_oauth2_request(self, _request: Any) -> _Request:
+        return _Request(request._get_current_object(),  # type: ignore[attr-defined]
+                        self._ctx.settings.server.public_url)
 
     def query_client(self, client_id: Any) -> ClientAdapter | None:
         if not isinstance(client_id, str) or not 0 < len(client_id) <= 64:
