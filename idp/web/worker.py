@@ -16,6 +16,13 @@ idle timeouts, graceful stop) with three changes:
   leaves them without one, so a stalled client could hold a thread forever.
 * A response's head and body leave in one write where they fit in
   ``HOLD_LIMIT`` (gunicorn writes them separately): one segment instead of two.
+* A kept-alive request costs two system calls, its read and its write. gunicorn
+  switched the socket between blocking and non-blocking around each request
+  (five ``ioctl``), polled before each read and write that had a timeout, and took
+  the connection out of the poller and put it back (two ``epoll_ctl``): eleven in
+  all. Here a client socket stays non-blocking and waits (``poll``) only when the
+  kernel says it would block, and with one thread a kept-alive connection stays
+  registered with the poller while its request is served.
 
 It builds on gthread's internals (``enqueue_req``, ``finish_request``, ``TConn``),
 hence gunicorn's version range in pyproject.toml.
@@ -24,11 +31,13 @@ hence gunicorn's version range in pyproject.toml.
 from __future__ import annotations
 
 import errno
+import select
 import socket
+import time
 from concurrent.futures import Future
 from typing import Any
 
-from gunicorn.workers.gthread import _DEFER, TConn, ThreadWorker
+from gunicorn.workers.gthread import _DEFER, STOP_KEEPALIVE_LINGER, TConn, ThreadWorker
 
 HOLD_LIMIT = 64 * 1024  # bytes of a response kept back before they are sent anyway
 
@@ -40,6 +49,10 @@ class ClientSocket(socket.socket):
     gunicorn switches a connection between non-blocking (while it waits in the
     poller) and blocking (while a request is read and answered) with
     ``setblocking``; here blocking means "blocking, at most ``limit`` seconds".
+    The kernel's socket stays non-blocking throughout: the mode and timeout are
+    this object's own, and a read or write waits (``poll``) only after the kernel
+    answered that it would block, up to the timeout (for ``sendall``, a deadline
+    for the whole call, as Python's sockets have).
     gunicorn writes a response's head and body with separate ``sendall`` calls;
     between :meth:`hold` and :meth:`release` they are joined (up to
     ``HOLD_LIMIT`` bytes), so a small response leaves in one write and, on a local
@@ -47,17 +60,65 @@ class ClientSocket(socket.socket):
     """
 
     limit: float
+    _wait = 0.0  # the timeout in force; 0 = non-blocking
     _held: list[bytes] | None = None
     _held_bytes = 0
 
     @classmethod
     def adopt(cls, sock: socket.socket, limit: float) -> ClientSocket:
         adopted = cls(sock.family, sock.type, sock.proto, fileno=sock.detach())
+        socket.socket.setblocking(adopted, False)  # the kernel's mode, once
         adopted.limit = limit
         return adopted
 
     def setblocking(self, flag: bool) -> None:
-        self.settimeout(self.limit if flag else 0.0)
+        self._wait = self.limit if flag else 0.0
+
+    def settimeout(self, value: float | None) -> None:
+        """``None`` (blocking without limit) means at most ``limit`` here."""
+        self._wait = self.limit if value is None else min(float(value), self.limit)
+
+    def gettimeout(self) -> float:
+        return self._wait
+
+    def _ready(self, event: int, seconds: float) -> None:
+        """Wait until the kernel can read (or write) without blocking."""
+        if self._wait == 0.0:
+            raise BlockingIOError(errno.EAGAIN, "the operation would block")
+        poller = select.poll()
+        poller.register(self, event)
+        if seconds <= 0 or not poller.poll(seconds * 1000):
+            raise TimeoutError("timed out")
+
+    def recv(self, size: int, flags: int = 0) -> bytes:
+        while True:
+            try:
+                return super().recv(size, flags)
+            except BlockingIOError:
+                self._ready(select.POLLIN, self._wait)
+
+    def recv_into(self, buffer: Any, size: int = 0, flags: int = 0) -> int:
+        while True:
+            try:
+                return super().recv_into(buffer, size, flags)
+            except BlockingIOError:
+                self._ready(select.POLLIN, self._wait)
+
+    def _send(self, data: Any, flags: int) -> int:
+        while True:
+            try:
+                return super().send(data, flags)
+            except BlockingIOError:
+                self._ready(select.POLLOUT, self._wait)
+
+    def _sendall(self, data: Any, flags: int = 0) -> None:
+        view = memoryview(data).cast("B")
+        deadline = time.monotonic() + self._wait
+        while view:
+            try:
+                view = view[super().send(view, flags):]
+            except BlockingIOError:
+                self._ready(select.POLLOUT, deadline - time.monotonic())
 
     def hold(self) -> None:
         self._held, self._held_bytes = [], 0
@@ -75,12 +136,12 @@ class ClientSocket(socket.socket):
         if self._held:
             data = b"".join(self._held)
             self._held, self._held_bytes = [], 0
-            super().sendall(data)
+            self._sendall(data)
 
     def sendall(self, data: Any, flags: int = 0) -> None:
         if self._held is None or flags:
             self._send_held()
-            super().sendall(data, flags)
+            self._sendall(data, flags)
             return
         self._held.append(bytes(data))
         self._held_bytes += len(data)
@@ -89,7 +150,7 @@ class ClientSocket(socket.socket):
 
     def send(self, data: Any, flags: int = 0) -> int:
         self._send_held()  # e.g. "100 Continue", which the client waits for
-        return super().send(data, flags)
+        return self._send(data, flags)
 
     def sendfile(self, file: Any, offset: int = 0, count: int | None = None) -> int:
         self._send_held()
@@ -110,6 +171,16 @@ class Worker(ThreadWorker):  # type: ignore[misc]
         sock = ClientSocket.adopt(client, self.client_timeout)
         self.enqueue_req(TConn(self.cfg, sock, address, listener.getsockname()))
 
+    def on_client_socket_readable(self, conn: TConn, client: Any) -> None:
+        """A kept-alive connection's next request: with one thread it is served
+        right here, and the connection stays registered with the poller."""
+        if self.cfg.threads > 1:
+            super().on_client_socket_readable(conn, client)
+            return
+        self.keepalived_conns.remove(conn)
+        conn.polled = True
+        self.enqueue_req(conn)
+
     def enqueue_req(self, conn: TConn) -> None:
         if self.cfg.threads > 1:
             super().enqueue_req(conn)
@@ -123,9 +194,24 @@ class Worker(ThreadWorker):  # type: ignore[misc]
             # them here rather than through finish_request, which would recurse.
             while outcome is True and conn.parser.unreader.buf.getvalue():
                 outcome = self.handle(conn)
+        if getattr(conn, "polled", False):
+            if outcome is True:
+                self._keep_alive(conn)
+                return
+            self.poller.unregister(conn.sock)
+            conn.polled = False
         done: Future[Any] = Future()
         done.set_result(outcome)
         self.finish_request(conn, done)
+
+    def _keep_alive(self, conn: TConn) -> None:
+        """finish_request's keep-alive case for a connection still registered
+        with the poller (with the same callback): only its timeout changes."""
+        conn.sock.setblocking(False)
+        conn.set_timeout()
+        if not self.alive:
+            conn.timeout = min(conn.timeout, time.monotonic() + STOP_KEEPALIVE_LINGER)
+        self.keepalived_conns.append(conn)
 
     def handle_request(self, req: Any, conn: TConn) -> bool:
         """One HTTP/1 request, its response sent in one piece where it fits."""

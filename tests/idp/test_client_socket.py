@@ -1,9 +1,13 @@
-"""The serve worker's client socket, over a real socket pair: a held response
-leaves in one piece and in order, whatever gunicorn writes it with."""
+"""The serve worker's client socket, over a real socket pair: blocking reads and
+writes wait at most their timeout though the kernel's socket never blocks; a held
+response leaves in one piece and in order, whatever gunicorn writes it with."""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,6 +52,52 @@ def test_blocking_mode_has_the_client_timeout(pair: tuple[ClientSocket, socket.s
     assert client.gettimeout() == 5
     client.setblocking(False)
     assert client.gettimeout() == 0.0
+
+
+def kernel_blocks(sock: socket.socket) -> bool:
+    return not fcntl.fcntl(sock.fileno(), fcntl.F_GETFL) & os.O_NONBLOCK
+
+
+def later(seconds: float, action) -> threading.Timer:
+    timer = threading.Timer(seconds, action)
+    timer.start()
+    return timer
+
+
+def test_reads_wait_for_data_up_to_their_timeout(pair: tuple[ClientSocket, socket.socket]):
+    client, peer = pair
+    client.settimeout(0.2)
+    with pytest.raises(TimeoutError):
+        client.recv(10)
+    client.settimeout(None)  # blocking: at most the client timeout
+    assert client.gettimeout() == 5
+    later(0.1, lambda: peer.sendall(b"late"))
+    assert client.recv(10) == b"late"
+    buffer = bytearray(4)
+    later(0.1, lambda: peer.sendall(b"into"))
+    assert client.recv_into(buffer) == 4 and buffer == b"into"
+    client.setblocking(False)
+    with pytest.raises(BlockingIOError):
+        client.recv(10)
+    assert not kernel_blocks(client)  # the mode is the object's, not the kernel's
+
+
+def test_writes_wait_for_room_up_to_their_timeout(pair: tuple[ClientSocket, socket.socket]):
+    client, peer = pair
+    data = os.urandom(4 << 20)  # far more than the socket buffers hold
+    received = bytearray()
+
+    def read_all() -> None:
+        while len(received) < len(data):
+            received.extend(peer.recv(1 << 16))
+
+    reader = later(0.1, read_all)
+    client.sendall(data)
+    reader.join()
+    assert received == data
+    client.settimeout(0.2)
+    with pytest.raises(TimeoutError):  # nobody reads
+        client.sendall(data)
 
 
 def test_a_held_response_is_sent_whole_on_release(pair: tuple[ClientSocket, socket.socket]):

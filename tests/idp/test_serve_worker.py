@@ -75,6 +75,26 @@ def test_one_connection_serves_requests_in_turn_and_sent_ahead(server: Served):
                for a in answers), answers
 
 
+def test_kept_alive_connections_end_in_every_way_and_the_worker_goes_on(server: Served):
+    """A kept-alive connection ends by the client closing, by "Connection: close",
+    or by a request that cannot be parsed; each time with its descriptor's next
+    owner (the next connection) served."""
+    endings = [b"", b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+               b"NOT HTTP\r\n\r\n"]
+    for round_ in range(6):
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            sock.sendall(REQUEST)
+            answer, rest = read_response(sock)
+            assert answer.startswith(b"HTTP/1.1 200") and rest == b""
+            ending = endings[round_ % len(endings)]
+            if ending:
+                sock.sendall(ending)
+                assert read_until_closed(sock).startswith((b"HTTP/1.1 200", b"HTTP/1.1 400"))
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(REQUEST)
+        assert read_response(sock)[0].startswith(b"HTTP/1.1 200")
+
+
 def test_an_idle_connection_does_not_hold_the_worker(server: Served):
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as idle:
         for _ in range(3):
