@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import ResourceProtector
+from authlib.oauth2.rfc6749.errors import MissingAuthorizationError, UnsupportedTokenTypeError
 from authlib.oauth2.rfc6750 import BearerTokenValidator, InvalidTokenError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
@@ -29,6 +30,7 @@ from ..models import (
 from . import sessions
 from .adapters import RefreshAdapter
 from .claims import pairwise_subject, user_claims
+from .refusals import NoBearerToken
 from .runtime import provider
 from .tokens import REFRESH_PREFIX, REFRESH_PURPOSE, AccessToken, timestamp
 
@@ -107,7 +109,10 @@ class UserInfo(UserInfoEndpoint):  # type: ignore[misc]
     """OIDC Core 5.3: claims for the token's scopes; only for a reader's token."""
 
     def __call__(self, request: Any) -> tuple[int, Any, list[tuple[str, str]]]:
-        token: AccessToken = self.resource_protector.acquire_token("openid")
+        try:
+            token: AccessToken = self.resource_protector.acquire_token("openid")
+        except (MissingAuthorizationError, UnsupportedTokenTypeError):
+            raise NoBearerToken() from None
         session = db()
         reader = session.get(Reader, token.extra.get("reader_id", ""))
         if reader is None:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from ..app import db
 from ..context import Context
 from ..models import Library, OAuthClient
-from . import device_grant, endpoints, grants, id_tokens
+from . import device_grant, endpoints, grants, id_tokens, refusals
 from .adapters import ClientAdapter, ClientRecord
 from .cache import TtlCache
 from .scopes import SCOPES
@@ -82,6 +82,13 @@ class Server(AuthorizationServer):  # type: ignore[misc]
     def create_oauth2_request(self, _request: Any) -> _Request:
         return _Request(request._get_current_object(),  # type: ignore[attr-defined]
                         self._ctx.settings.server.public_url)
+
+    def authenticate_client(self, request: Any, methods: Any, endpoint: str = "token") -> Any:
+        refusals.check_basic_credentials(request.headers)
+        return super().authenticate_client(request, methods, endpoint)
+
+    def handle_error_response(self, request: Any, error: Any) -> Any:
+        return super().handle_error_response(request, refusals.describe(error))
 
     def query_client(self, client_id: Any) -> ClientAdapter | None:
         if not isinstance(client_id, str) or not 0 < len(client_id) <= 64:
