@@ -1,6 +1,7 @@
-"""What a refused OAuth request is told: an RFC error code with a description, and
-HTTP Basic client credentials that cannot be read refused as such (Authlib failed
-on them with a server error)."""
+"""What a refused OAuth request is told: an RFC error code with a description.
+Input Authlib failed on with a server error is refused here first: HTTP Basic
+client credentials that cannot be read, and parameters it quotes in its error
+descriptions holding characters an error description may not."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import binascii
 from typing import Any
 
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749 import InvalidClientError
+from authlib.oauth2.base import invalid_error_characters
+from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError
 
 #: Said when the code's raiser gave no description (RFC 6749 5.2, RFC 7009 2.2.1,
 #: RFC 8628 3.5, RFC 6750 3.1).
@@ -54,20 +56,38 @@ def describe(error: OAuth2Error) -> OAuth2Error:
 
 
 def check_basic_credentials(headers: Any) -> None:
-    """Refuse an ``Authorization: Basic`` header that does not hold UTF-8 text in
-    base64 (RFC 7617 2), before Authlib reads it."""
+    """Refuse an ``Authorization`` header that is not ``scheme credentials``, or whose
+    Basic credentials are not UTF-8 text in base64 (RFC 7617 2), before Authlib
+    reads it."""
     value = headers.get("Authorization")
-    if not value:
+    if value is None:
         return
-    scheme, _, credentials = value.strip().partition(" ")
-    if scheme.lower() != "basic":
+    parts = value.split(None, 1)
+    if " " in value and len(parts) != 2:
+        raise _malformed("the Authorization header is not 'scheme credentials'")
+    if len(parts) != 2 or parts[0].lower() != "basic":
         return
     try:
-        if not credentials.strip():
-            raise ValueError("no credentials")
-        base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+        base64.b64decode(parts[1].strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        error = InvalidClientError(
-            description="the HTTP Basic credentials are not base64-encoded UTF-8 "
-                        "'client_id:client_secret'", status_code=401)
-        raise error from None
+        raise _malformed("the HTTP Basic credentials are not base64-encoded UTF-8 "
+                         "'client_id:client_secret'") from None
+
+
+def _malformed(description: str) -> InvalidClientError:
+    return InvalidClientError(description=description, status_code=401)
+
+
+#: Parameters Authlib quotes in error descriptions, which RFC 6749 (4.1.2.1) limits
+#: to %x20-21 / %x23-5B / %x5D-7E; with others it raised ValueError.
+QUOTED = ("response_type", "redirect_uri")
+
+
+def check_quoted_parameters(values: Any) -> None:
+    """Refuse (as not redirectable: nothing is verified yet) an authorization
+    request whose quoted parameters hold characters OAuth does not allow there."""
+    for name in QUOTED:
+        value = values.get(name)
+        if isinstance(value, str) and invalid_error_characters(value):
+            raise InvalidRequestError(f"the {name} parameter holds characters outside "
+                                      "printable ASCII (or a quote or backslash)")

@@ -83,6 +83,10 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         return _Request(request._get_current_object(),  # type: ignore[attr-defined]
                         self._ctx.settings.server.public_url)
 
+    def get_authorization_grant(self, request: Any) -> Any:
+        refusals.check_quoted_parameters(request.payload.data)
+        return super().get_authorization_grant(request)
+
     def authenticate_client(self, request: Any, methods: Any, endpoint: str = "token") -> Any:
         refusals.check_basic_credentials(request.headers)
         return super().authenticate_client(request, methods, endpoint)
@@ -91,7 +95,9 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         return super().handle_error_response(request, refusals.describe(error))
 
     def query_client(self, client_id: Any) -> ClientAdapter | None:
-        if not isinstance(client_id, str) or not 0 < len(client_id) <= 64:
+        # RFC 6749 A.1: VSCHAR, printable ASCII (PostgreSQL refuses a NUL outright).
+        if not isinstance(client_id, str) or not 0 < len(client_id) <= 64 or not (
+                client_id.isascii() and client_id.isprintable()):
             return None
         record = self._clients.get(client_id)
         if record is None:

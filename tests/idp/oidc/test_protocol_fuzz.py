@@ -108,3 +108,16 @@ def test_generated_requests_never_fail_the_server(app, make_client, signing_keys
             assert answer.json.get("error_description"), answer.json
 
     check()
+
+
+@pytest.mark.parametrize("header", [" ", "Basic ", "Basic gA==", "Basic !!!", "Basic"])
+def test_unreadable_client_credentials_are_invalid_client(app, make_client, signing_keys,
+                                                          header):
+    web = app.test_client()
+    for path in ("/oauth/token", "/oauth/introspect", "/oauth/revoke",
+                 "/oauth/device_authorization"):
+        answer = web.post(path, data={"grant_type": "client_credentials", "token": "x"},
+                          headers={"Authorization": header})
+        assert answer.status_code in (400, 401), (path, answer.status_code)
+        assert answer.json["error"] == "invalid_client" and answer.json["error_description"]
+    assert web.get("/oauth/userinfo", headers={"Authorization": header}).status_code == 401
