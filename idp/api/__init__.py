@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 from flask import Blueprint, request
+from flask.blueprints import BlueprintSetupState
+from werkzeug.routing import IntegerConverter, Map
 
 from .auth import authenticate_request
 
 api = Blueprint("api", __name__, url_prefix="/api")
+
+
+class RowId(IntegerConverter):
+    """``<rowid:name>``: a row id, so at most a signed 64-bit integer; a longer
+    number is no route (404) rather than an overflow in the database driver."""
+
+    def __init__(self, url_map: Map) -> None:
+        super().__init__(url_map, min=0, max=2**63 - 1)
+
+
+@api.record_once
+def _converters(state: BlueprintSetupState) -> None:
+    state.app.url_map.converters["rowid"] = RowId
 
 PUBLIC_ENDPOINTS = frozenset({"api.openapi"})
 

@@ -48,12 +48,12 @@ def list_duplicates() -> Response:
     return jsonify(body)
 
 
-@api.get("/duplicates/<int:pair_id>")
+@api.get("/duplicates/<rowid:pair_id>")
 def show_duplicate(pair_id: int) -> Response:
     return jsonify(pair_detail(db(), current_context(), queue.get_pair(db(), pair_id)))
 
 
-@api.post("/duplicates/<int:pair_id>/dismiss")
+@api.post("/duplicates/<rowid:pair_id>/dismiss")
 def dismiss_duplicate(pair_id: int) -> Response:
     data = parse_json(DismissIn)
     ctx = current_context()

@@ -50,7 +50,7 @@ def apply_merge() -> Response:
     return response
 
 
-@api.get("/merges/<int:merge_id>")
+@api.get("/merges/<rowid:merge_id>")
 def show_merge(merge_id: int) -> Response:
     session = db()
     record = unmerge.find_merge(session, merge_id)
@@ -60,7 +60,7 @@ def show_merge(merge_id: int) -> Response:
     return jsonify(merge.merge_view(record))
 
 
-@api.post("/merges/<int:merge_id>/undo")
+@api.post("/merges/<rowid:merge_id>/undo")
 def undo_merge(merge_id: int) -> Response:
     data = parse_json(UnmergeIn)
     record = unmerge.apply_unmerge(db(), current_context(), merge_id, actor=current_actor(),

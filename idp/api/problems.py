@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from pydantic import ValidationError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from ..errors import (
@@ -18,6 +20,8 @@ from ..errors import (
 )
 from ..messaging import DeliveryFailed
 from ..migrate import SchemaNotCurrent
+
+log = logging.getLogger(__name__)
 
 STATUS: list[tuple[type[ReaderPassError], int]] = [
     (InvalidInput, 422),
@@ -92,6 +96,17 @@ def register(app: Flask) -> None:
     @app.errorhandler(ValidationError)
     def _validation(error: ValidationError) -> Response:
         return from_validation(error)
+
+    @app.errorhandler(DataError)
+    def _data(error: DataError) -> Response:
+        """SQLSTATE class 22, a data exception: a value from the request that the
+        database refuses to store or compare, such as a NUL character in text on
+        PostgreSQL. The request's transaction is rolled back at teardown, so
+        nothing changed. Logged (without the value) as a validation gap."""
+        log.warning("%s %s: the database refused a value (%s)", request.method,
+                    request.endpoint, type(error.orig).__name__)
+        return problem(400, "bad request", "a value in the request cannot be stored or "
+                       "searched for (a NUL character, for example)", code="invalid_value")
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response | HTTPException:
