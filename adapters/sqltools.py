@@ -1,5 +1,5 @@
-"""Helpers shared by the SQL backends: version tokens, lock names and the pool's
-ping of idle connections (the identity service's engines use it too)."""
+"""Helpers shared by the SQL backends: integer row keys, version tokens, lock names
+and the pool's ping of idle connections (the identity service's engines use it too)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,16 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Engine, event, exc
+
+
+def row_key(local_id: str | None) -> int | None:
+    """A local id as an integer primary key, or ``None`` when it is not one. ASCII
+    digits only: ``str.isdigit`` also accepts other scripts' digits, which
+    ``int()`` either refuses ('²') or reads as another number ('١٢' is 12)."""
+    if local_id is None or not (local_id.isascii() and local_id.isdigit()):
+        return None
+    return int(local_id)
+
 
 #: A pooled connection idle longer than this is pinged before use. A busy
 #: connection is not: the ping is a round trip, on the hot OIDC endpoints it cost

@@ -44,7 +44,7 @@ from adapters.evergreen_sql.errors import NAME, translated
 from adapters.evergreen_sql.registration import insert_patron
 from adapters.evergreen_sql.schema import card, grp_tree, org_unit, usr, usr_setting
 from adapters.merging import kept_backlink, split_ids
-from adapters.sqltools import lock_ints, version_token
+from adapters.sqltools import lock_ints, row_key, version_token
 from adapters.values import CreateRequest, HealthReport, LocalPatron, PatronMatch, PatronPatch
 
 _MATCH_LIMIT = 10
@@ -85,10 +85,11 @@ class EvergreenPatronStore:
         return HealthReport(ok=True, detail="evergreen database reachable")
 
     def get(self, local_id: str) -> LocalPatron | None:
-        if not local_id.isdigit():
+        key = row_key(local_id)
+        if key is None:
             return None
         with translated(), self._engine.connect() as conn:
-            return self._load(conn, int(local_id))
+            return self._load(conn, key)
 
     def find(self, match: PatronMatch) -> LocalPatron | None:
         query = select(usr.c.id).where(~usr.c.deleted).limit(_MATCH_LIMIT)
@@ -178,8 +179,9 @@ class EvergreenPatronStore:
     def merge(self, local_ids: Sequence[str]) -> LocalPatron:
         """``actor.usr_merge`` (see ``merging``); rules: ``adapters.merging``."""
         kept_id, other_ids = split_ids(local_ids)
-        for local_id in (kept_id, *other_ids):
-            if not local_id.isdigit():
+        keys = {local_id: row_key(local_id) for local_id in (kept_id, *other_ids)}
+        for local_id, key in keys.items():
+            if key is None:
                 raise PatronNotFound(local_id)
         kept, others = int(kept_id), [int(o) for o in other_ids]
         with translated(), self._engine.begin() as conn:
@@ -208,7 +210,7 @@ class EvergreenPatronStore:
             return self._loaded(conn, kept)
 
     def iter_patrons(self, after: str | None, limit: int) -> Sequence[LocalPatron]:
-        start = int(after) if after is not None and after.isdigit() else 0
+        start = row_key(after) or 0
         with translated(), self._engine.connect() as conn:
             rows = conn.execute(self._patrons().where(usr.c.id > start)
                                 .order_by(usr.c.id).limit(limit)).all()
@@ -234,8 +236,9 @@ class EvergreenPatronStore:
                      .values({**values, "last_update_time": func.clock_timestamp()}))
 
     def _locked_row(self, conn: Connection, local_id: str) -> LocalPatron:
-        if not local_id.isdigit() or conn.scalar(
-            select(usr.c.id).where(usr.c.id == int(local_id), ~usr.c.deleted).with_for_update()
+        key = row_key(local_id)
+        if key is None or conn.scalar(
+            select(usr.c.id).where(usr.c.id == key, ~usr.c.deleted).with_for_update()
         ) is None:
             raise PatronNotFound(local_id)
         return self._loaded(conn, int(local_id))

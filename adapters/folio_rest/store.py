@@ -189,8 +189,11 @@ class FolioPatronStore:
     # -- helpers -------------------------------------------------------------
 
     def _user(self, local_id: str) -> dict[str, Any] | None:
+        # FOLIO ids are UUIDs as FOLIO writes them; uuid.UUID alone would also read
+        # one spelled with other scripts' digits (int() does), or with braces.
         try:
-            uuid.UUID(local_id)
+            if not local_id.isascii() or str(uuid.UUID(local_id)) != local_id.lower():
+                return None
         except ValueError:
             return None
         user = self._client.get(f"/users/{local_id}")

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, func, select
 from adapters.koha_sql import blocks
 from adapters.koha_sql.schema import borrower_attributes as attrs
 from adapters.koha_sql.schema import borrower_debarments, borrowers
-from adapters.sqltools import version_token
+from adapters.sqltools import row_key, version_token
 from adapters.values import LocalPatron
 
 COLUMNS = (
@@ -41,7 +41,7 @@ def to_patron(row: Any, debarments: list[blocks.Debarment], reader_id: str | Non
 
 def page(conn: Connection, backlink_code: str, after: str | None, limit: int,
          today: date) -> Sequence[LocalPatron]:
-    start = int(after) if after is not None and after.isdigit() else 0
+    start = row_key(after) or 0
     rows = conn.execute(select(*COLUMNS).where(borrowers.c.borrowernumber > start)
                         .order_by(borrowers.c.borrowernumber).limit(limit)).all()
     if not rows:

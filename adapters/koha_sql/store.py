@@ -30,7 +30,7 @@ from adapters.koha_sql.locks import named_lock
 from adapters.koha_sql.schema import borrower_attributes as attrs
 from adapters.koha_sql.schema import borrowers, deletedborrowers
 from adapters.merging import split_ids
-from adapters.sqltools import lock_key
+from adapters.sqltools import lock_key, row_key
 from adapters.values import CreateRequest, HealthReport, LocalPatron, PatronMatch, PatronPatch
 
 _MATCH_LIMIT = 10
@@ -74,10 +74,11 @@ class KohaPatronStore:
         return HealthReport(ok=True, detail="koha database reachable")
 
     def get(self, local_id: str) -> LocalPatron | None:
-        if not local_id.isdigit():
+        key = row_key(local_id)
+        if key is None:
             return None
         with translated(), self._engine.connect() as conn:
-            return self._load(conn, int(local_id))
+            return self._load(conn, key)
 
     def find(self, match: PatronMatch) -> LocalPatron | None:
         b = borrowers.c
@@ -176,8 +177,9 @@ class KohaPatronStore:
     def merge(self, local_ids: Sequence[str]) -> LocalPatron:
         """Koha's merge (see ``merging``); rules: ``adapters.merging``."""
         kept_id, other_ids = split_ids(local_ids)
-        for local_id in (kept_id, *other_ids):
-            if not local_id.isdigit():
+        keys = {local_id: row_key(local_id) for local_id in (kept_id, *other_ids)}
+        for local_id, key in keys.items():
+            if key is None:
                 raise PatronNotFound(local_id)
         kept, others = int(kept_id), [int(o) for o in other_ids]
         with translated(), self._engine.connect() as conn:
@@ -232,9 +234,10 @@ class KohaPatronStore:
     def _locked_parts(self, conn: Connection, local_id: str
                       ) -> tuple[Any, list[blocks.Debarment]]:
         """Lock the borrower row; its columns (back-link last) and debarments."""
-        if not local_id.isdigit() or conn.scalar(
+        key = row_key(local_id)
+        if key is None or conn.scalar(
             select(borrowers.c.borrowernumber)
-            .where(borrowers.c.borrowernumber == int(local_id)).with_for_update()
+            .where(borrowers.c.borrowernumber == key).with_for_update()
         ) is None:
             raise PatronNotFound(local_id)
         parts = self._parts(conn, int(local_id))

@@ -94,7 +94,7 @@ def status_list() -> Response:
 @bp.get("/cards/status-list/delta")
 def status_delta() -> Response:
     since = request.args.get("since", "")
-    if not since.isdigit() or len(since) > 18:
+    if not (since.isascii() and since.isdigit()) or len(since) > 18:
         return Response("since must be a status-list version (a whole number)\n", status=400,
                         mimetype="text/plain")
     return _status_answer(*runtime().documents.status_delta(int(since)))

@@ -80,7 +80,7 @@ def _login_needed(principal: sessions.Principal | None, prompts: set[str]) -> bo
     max_age = request.values.get("max_age")
     if max_age is None:
         return False
-    if not max_age.isdigit() or len(max_age) > 9:
+    if not (max_age.isascii() and max_age.isdigit()) or len(max_age) > 9:
         raise InvalidRequestError("max_age must be a non-negative integer (seconds)")
     age = (provider().ctx.now() - principal.session.auth_time).total_seconds()
     return age > int(max_age) and not fresh

@@ -106,7 +106,7 @@ def verify() -> Any:
                 verification.send_code(db(), ctx, reader, actor=Actor.reader(reader.id))
             else:
                 code = request.form.get("code", "").strip()
-                if not (len(code) == 6 and code.isdigit()):
+                if not (len(code) == 6 and code.isascii() and code.isdigit()):
                     raise ReaderPassError("enter the 6 digits of the code", field="code")
                 verification.confirm_code(db(), ctx, reader, code, actor=Actor.reader(reader.id))
             db().commit()

@@ -24,6 +24,7 @@ from adapters.errors import (
     AmbiguousMatch,
     CapabilityMissing,
     Conflict,
+    PatronNotFound,
     Rejected,
     Unavailable,
 )
@@ -56,6 +57,21 @@ class PatronStoreContract(ChangeContract, MergeContract):
         assert store.get(self.absent_id) is None
         assert store.find(PatronMatch(barcode="nope")) is None
         assert store.find(PatronMatch(reader_id="R-none")) is None
+
+    def test_a_local_id_in_other_digits_is_not_the_patron(self, store: PatronStore) -> None:
+        """The same number in Arabic-Indic, full-width or superscript digits (which
+        Python's ``isdigit`` accepts and ``int`` partly reads) names no patron."""
+        created = store.create(new_request(3), "k-3")
+        for digits in ("٠١٢٣٤٥٦٧٨٩", "０１２３４５６７８９", "⁰¹²³⁴⁵⁶⁷⁸⁹"):
+            other = created.local_id.translate(str.maketrans("0123456789", digits))
+            if other == created.local_id:
+                other = created.local_id + digits[1]
+            assert store.get(other) is None
+            with pytest.raises(PatronNotFound):
+                store.update(other, PatronPatch(surname="X"), created.version)
+            with pytest.raises(PatronNotFound):
+                store.write_backlink(other, "R-other-digits")
+        assert store.get(created.local_id) == created
 
     def test_create_get_find_round_trip(self, store: PatronStore) -> None:
         request = new_request(2, birth_date=date(1984, 2, 29))

@@ -91,3 +91,10 @@ def test_generated_requests_never_fail_the_gate_endpoints(app, ctx, gate, reader
     check()
     # The genuine token (and only it) verifies, and at most once: replays are refused.
     assert len(seen_ok) <= 1
+
+
+def test_status_delta_since_only_in_ascii_digits(app, card_keys):
+    web = app.test_client()
+    for since in ("²", "١٢", "-1", "1.5", "", "9" * 19):
+        answer = web.get("/cards/status-list/delta", query_string={"since": since})
+        assert answer.status_code == 400, (since, answer.status_code)

@@ -188,6 +188,19 @@ def test_subjects_are_pairwise_per_library(app, browser, reader, make_client, si
     assert reader.reader_id not in subjects
 
 
+def test_max_age_in_other_digits_is_invalid_request(signed_in, make_client, signing_keys):
+    """'²' passes str.isdigit but is no number; '١٢' is one to int() but not to OAuth."""
+    client = make_client()
+    _, challenge = pkce_pair()
+    for value in ("²", "١٢", "-1", "1e3"):
+        answer = signed_in.authorize({
+            "response_type": "code", "client_id": client.client_id, "redirect_uri": REDIRECT,
+            "scope": "openid", "code_challenge": challenge, "code_challenge_method": "S256",
+            "max_age": value}, consent=None)
+        assert answer.status_code == 302, (value, answer.status_code)
+        assert redirect_params(answer)["error"] == "invalid_request"
+
+
 def test_malformed_requests_never_500(app, make_client, signing_keys):
     web = app.test_client()
     for data in ({}, {"grant_type": "authorization_code"}, {"grant_type": "x" * 5000},

@@ -30,8 +30,8 @@ def _values(client_id: str) -> st.SearchStrategy[str]:
         st.sampled_from([client_id, REDIRECT, "code", "token", "id_token", "code id_token",
                          "openid", "openid profile phone reader_card", "none", "login",
                          "consent", "select_account", "S256", "plain", pkce_pair()[1], "0",
-                         "-1", "99999999999999999999", "a.b.c", "", "\x00", "x" * 3000,
-                         "/account", "/oauth/authorize?x", *EVIL]),
+                         "-1", "99999999999999999999", "²", "١٢", "①", "a.b.c", "",
+                         "\x00", "x" * 3000, "/account", "/oauth/authorize?x", *EVIL]),
         st.text(max_size=30))
 
 
