@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flask import Response, jsonify, request
@@ -21,14 +22,18 @@ _STATES = {*(s.value for s in PairState), "all"}
 
 
 def _after(text: str | None) -> tuple[float, int] | None:
+    """``score,pair_id`` as ``next_after`` spells it: a finite score and a row id."""
     if text is None:
         return None
+    score_text, _, id_text = text.partition(",")
     try:
-        score, last_id = text.split(",")
-        return float(score), int(last_id)
+        score = float(score_text)
     except ValueError:
-        raise InvalidInput("must be the next_after value of the previous page",
-                           field="after") from None
+        score = math.nan
+    if not (math.isfinite(score) and id_text.isascii() and id_text.isdigit()
+            and int(id_text) < 2**63):
+        raise InvalidInput("must be the next_after value of the previous page", field="after")
+    return score, int(id_text)
 
 
 @api.get("/duplicates")

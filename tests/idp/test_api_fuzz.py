@@ -62,6 +62,9 @@ def test_generated_requests_to_every_operation(app, api, people):
 def test_values_the_database_cannot_take_are_refused(api):
     assert api.get("/api/duplicates/99999999999999999999").status_code == 404
     assert api.post("/api/merges/99999999999999999999/undo").status_code == 404
+    for after in ("0.5,99999999999999999999", "nan,1", "inf,1", "0.5,١٢", "0.5", "x,1"):
+        answer = api.get("/api/duplicates", query_string={"after": after})
+        assert answer.status_code == 422 and answer.json["field"] == "after", after
     nul = api.get("/api/readers", query_string={"q": "\x00"})
     assert nul.status_code in (200, 400), nul.get_data()[:300]  # SQLite stores NUL in text
     if nul.status_code == 400:
