@@ -32,6 +32,14 @@ GRANTS = ("authorization_code", "refresh_token", "client_credentials", DEVICE_GR
 KINDS = ("confidential", "public")
 
 
+def plausible_client_id(value: object) -> bool:
+    """Whether ``value`` could be a client id (RFC 6749 A.1: VSCHAR, printable
+    ASCII; ours are at most 64 characters), before any query: PostgreSQL refuses a
+    NUL in text with an error rather than finding nothing."""
+    return isinstance(value, str) and 0 < len(value) <= 64 and value.isascii() and (
+        value.isprintable())
+
+
 def secret_hash(hasher: KeyedHasher, secret: str) -> str:
     return hasher.digest(SECRET_PURPOSE, secret)
 

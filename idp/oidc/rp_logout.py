@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..context import Context
 from ..models import OAuthClient, SessionClient
+from .clients import plausible_client_id
 from .keyring import Keyring
 
 ID_TOKEN_TYPE = "JWT"
@@ -86,6 +87,8 @@ def parse(session: Session, ctx: Context, keyring: Keyring,
         hint_sid = sid if isinstance(sid, str) else None
     client = None
     if client_id is not None:
+        if not plausible_client_id(client_id):
+            raise LogoutRequestError("unknown client_id")
         client = session.scalar(select(OAuthClient).where(
             OAuthClient.client_id == client_id, OAuthClient.removed_at.is_(None)))
         if client is None:

@@ -18,6 +18,7 @@ from ..models import Library, OAuthClient
 from . import device_grant, endpoints, grants, id_tokens, refusals
 from .adapters import ClientAdapter, ClientRecord
 from .cache import TtlCache
+from .clients import plausible_client_id
 from .scopes import SCOPES
 from .tokens import TokenIssuer
 
@@ -95,9 +96,7 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         return super().handle_error_response(request, refusals.describe(error))
 
     def query_client(self, client_id: Any) -> ClientAdapter | None:
-        # RFC 6749 A.1: VSCHAR, printable ASCII (PostgreSQL refuses a NUL outright).
-        if not isinstance(client_id, str) or not 0 < len(client_id) <= 64 or not (
-                client_id.isascii() and client_id.isprintable()):
+        if not plausible_client_id(client_id):
             return None
         record = self._clients.get(client_id)
         if record is None:

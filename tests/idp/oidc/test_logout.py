@@ -343,3 +343,10 @@ def test_account_lists_sessions_and_ends_one(app, reader, make_client, signing_k
         "csrf_token": phone.csrf(page), "session_id": laptop_session})
     assert laptop.client.get("/account").status_code == 302
     assert phone.client.get("/account").status_code == 200
+
+
+def test_a_client_id_that_cannot_be_one_is_unknown(app, make_client, signing_keys):
+    web = app.test_client()
+    for client_id in ("\x00", "x\x00", "é", "x" * 65):
+        answer = web.get("/oauth/logout", query_string={"client_id": client_id})
+        assert answer.status_code == 400 and b"client_id" in answer.data, client_id
