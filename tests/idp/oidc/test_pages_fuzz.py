@@ -107,3 +107,30 @@ def test_sign_in_with_generated_identifiers_is_refused_not_failed(browser, reade
         assert answer.status_code in (401, 429), (identifier, answer.status_code)
 
     check()
+
+
+def test_generated_account_forms_never_fail(signed_in, make_client, signing_keys):
+    """The signed-in reader's own forms (CSRF token included), with generated fields;
+    the last one may sign the reader out, after which they answer with the sign-in
+    page."""
+    web = signed_in.client
+    client = make_client()
+
+    @settings(max_examples=60, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                     HealthCheck.too_slow])
+    @given(path=st.sampled_from(["/account/consents/revoke", "/account/sessions/end",
+                                 "/card/lost", "/device"]),
+           fields=st.dictionaries(st.sampled_from(["client_id", "session_id", "user_code",
+                                                   "decision", "confirm"]),
+                                  _values(client.client_id), max_size=3))
+    def check(path: str, fields: dict[str, str]) -> None:
+        page = web.get("/account")
+        token = (signed_in.csrf(page.get_data(as_text=True)) if page.status_code == 200
+                 else "")
+        answer = web.post(path, data={"csrf_token": token, **fields})
+        assert answer.status_code < 500, (path, fields, answer.get_data()[:300])
+        if 300 <= answer.status_code < 400:
+            assert _allowed(answer.headers["Location"]), answer.headers["Location"]
+
+    check()
