@@ -172,8 +172,11 @@ def verify_cmd(text: str | None, directory: Path, max_age: int, skew: int,
         verdict = check(text.strip())
         click.echo(_verdict_json(verdict))
         sys.exit(0 if verdict.ok else 1)
-    for line in sys.stdin:
-        scanned = line.strip("\r\n")
+    # Bytes, not the locale's text stream: line noise from a scanner that is not
+    # UTF-8 is one malformed verdict (U+FFFD is outside the token alphabet), where a
+    # strict decoder (under zh_CN.UTF-8, say) stopped the gate.
+    for raw in sys.stdin.buffer:
+        scanned = raw.decode("utf-8", "replace").strip("\r\n")
         if scanned:
             click.echo(_verdict_json(check(scanned)))
             sys.stdout.flush()

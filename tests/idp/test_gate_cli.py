@@ -142,3 +142,24 @@ def test_sync_reports_an_unreachable_service(tmp_path: Path):
     result = readerpass("gate", "sync", "--url", "http://127.0.0.1:9", "--dir",
                         str(tmp_path / "g"), "--anchor", str(bad))
     assert result.returncode == 2 and "anchor" in result.stderr
+
+
+def test_verify_survives_scanner_noise_that_is_not_utf8(service: Service, tmp_path: Path):
+    """A scanner's line noise (bytes that are not UTF-8) is one malformed verdict;
+    the gate goes on reading the scans after it."""
+    now = int(time.time())
+    province = Province(service, now - 60)
+    gate = tmp_path / "gate"
+    synced = readerpass("gate", "sync", "--url", service.base, "--dir", str(gate),
+                        "--anchor", str(province.anchor_file(tmp_path)))
+    assert synced.returncode == 0, synced.stderr
+    good = province.signer.sign(new_serial(), 3, now, 120)
+    noise = b"\xff\xfe\x80RP\xc3(\r\n" + good.encode() + b"\n"
+    result = subprocess.run([sys.executable, "-m", "idp", "gate", "verify", "--dir", str(gate)],
+                            input=noise, capture_output=True, timeout=60,
+                            # as under a zh_CN.UTF-8 locale: standard input decoded strictly
+                            env={**os.environ, "PYTHONPATH": str(ROOT),
+                                 "PYTHONIOENCODING": "utf-8:strict"})
+    assert result.returncode == 0, result.stderr
+    verdicts = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert [v["reason"] for v in verdicts] == ["malformed", "ok"]
