@@ -24,6 +24,8 @@ from .rows import SourceRow
 
 _DATE = re.compile(r"^(\d{4})[-/.年]?(\d{1,2})[-/.月]?(\d{1,2})日?$")
 NAME_MAX = 64
+#: The local patron id and barcode a link keeps (``reader_links``' columns).
+LOCAL_KEY_MAX = 64
 
 
 @dataclass
@@ -64,9 +66,25 @@ def _name(draft: Draft, name: str, *, required: bool) -> str:
     return value
 
 
+def _local_key(draft: Draft, name: str) -> None:
+    """A local id or barcode with control characters (a NUL, which PostgreSQL refuses
+    in text, failed the whole batch) or too long for a link is left out: the reader
+    is imported, unlinked or without the barcode."""
+    value = draft.row.get(name)
+    if any(unicodedata.category(ch).startswith("C") for ch in value):
+        draft.problems.append((name, "holds control or invisible characters; left out"))
+    elif len(value) > LOCAL_KEY_MAX:
+        draft.problems.append((name, f"longer than {LOCAL_KEY_MAX} characters; left out"))
+    else:
+        return
+    draft.row.fields[name] = ""
+
+
 def prepare(row: SourceRow, ctx: Context) -> Draft:
     today = ctx.today()
     draft = Draft(row=row, problems=list(row.problems))
+    _local_key(draft, "local_id")
+    _local_key(draft, "barcode")
     draft.family_name = _name(draft, "family_name", required=True)
     draft.given_name = _name(draft, "given_name", required=False)
     number = row.get("document_number")
