@@ -8,9 +8,12 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from idp.context import Context
+from idp.importer.rows import COLUMNS
 from idp.models import ImportIssue, ReaderLink
 from idp.settings import load_settings
 from tests.idp.adapters.test_import_rerun import _counts
@@ -45,3 +48,29 @@ def test_values_no_column_takes_are_left_out(cmd: Cmd, people, tmp_path: Path): 
         assert issues[name] == 2  # the NUL and the over-long value
     assert not {"L0", "L10"} & links  # their local ids were the bad values
     assert {f"L{i}" for i in range(len(rows))} - {"L0", "L10"} <= links
+
+
+def test_generated_files_import_every_record(cmd: Cmd, people, tmp_path: Path):  # noqa: F811
+    """Generated JSON-lines files (any text in any column, with plausible names and
+    birth dates mixed in) through ``readerpass import`` on the real database: the
+    run finishes and reads every record."""
+    person = people.reader(min_age=20, max_age=70)
+    text = st.text(st.characters(exclude_categories=("Cs",)), max_size=20)
+    value = st.one_of(text, st.sampled_from([person.family_name, person.given_name,
+                                             person.birth_date.isoformat(), person.mobile,
+                                             person.resident_id, "adult", "F", "\x00"]))
+    record = st.dictionaries(st.sampled_from([*COLUMNS, "other"]), value, max_size=8)
+    runs = iter(range(10_000))
+
+    @settings(max_examples=25, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                     HealthCheck.too_slow])
+    @given(st.lists(record, min_size=1, max_size=8))
+    def check(records: list[dict[str, str]]) -> None:
+        path = tmp_path / f"generated-{next(runs)}.jsonl"
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
+                        encoding="utf-8")
+        counts = _counts(cmd("import", "--library", "CITY", "--file", str(path)).stdout)
+        assert counts["read"] == len(records), counts
+
+    check()
