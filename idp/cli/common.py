@@ -12,6 +12,7 @@ import click
 from flask import Flask
 from flask.cli import ScriptInfo
 from pydantic import ValidationError
+from sqlalchemy.exc import DataError
 
 from .. import migrate
 from ..context import Context
@@ -69,6 +70,9 @@ def domain_errors(func: Callable[P, R]) -> Callable[P, R]:
             error = exc.errors()[0]
             field = ".".join(str(p) for p in error["loc"])
             raise BadCommandInput(f"{field}: {error['msg']}") from None
+        except DataError:  # SQLSTATE class 22; the command's transaction rolled back
+            raise BadCommandInput("a value the database cannot store or search for "
+                                  "(a NUL character, for example)") from None
 
     return wrapper
 
