@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from adapters.koha_sql.schema import borrower_debarments, borrowers
 
@@ -23,12 +23,16 @@ FOREVER = date(9999, 12, 31)
 Debarment = tuple[date | None, str | None]  # (expiration, comment)
 
 
+#: Built once: constructing a statement costs more than running it (see store.py).
+_DEBARMENTS = (
+    select(borrower_debarments.c.expiration, borrower_debarments.c.comment)
+    .where(borrower_debarments.c.borrowernumber == bindparam("n"))
+    .order_by(borrower_debarments.c.borrower_debarment_id)
+)
+
+
 def debarments(conn: Connection, borrowernumber: int) -> list[Debarment]:
-    table = borrower_debarments
-    query = select(table.c.expiration, table.c.comment).where(
-        table.c.borrowernumber == borrowernumber
-    )
-    return [(e, c) for e, c in conn.execute(query.order_by(table.c.borrower_debarment_id))]
+    return [(e, c) for e, c in conn.execute(_DEBARMENTS, {"n": borrowernumber})]
 
 
 def is_province(comment: str | None) -> bool:

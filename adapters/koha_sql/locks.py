@@ -17,6 +17,9 @@ from sqlalchemy.exc import DBAPIError
 from adapters.errors import Unavailable
 from adapters.koha_sql.errors import NAME
 
+_GET_LOCK = text("SELECT GET_LOCK(:n, :t)")
+_RELEASE_LOCK = text("SELECT RELEASE_LOCK(:n)")
+
 
 @contextmanager
 def named_lock(engine: Engine, timeout: int, name: str) -> Iterator[Connection]:
@@ -27,7 +30,7 @@ def named_lock(engine: Engine, timeout: int, name: str) -> Iterator[Connection]:
     block does not commit is rolled back before the lock is released.
     """
     with engine.connect() as conn:
-        got = conn.execute(text("SELECT GET_LOCK(:n, :t)"), {"n": name, "t": timeout}).scalar()
+        got = conn.execute(_GET_LOCK, {"n": name, "t": timeout}).scalar()
         conn.commit()
         if got != 1:
             raise Unavailable("timed out waiting for a patron lock", backend=NAME)
@@ -36,7 +39,7 @@ def named_lock(engine: Engine, timeout: int, name: str) -> Iterator[Connection]:
         finally:
             conn.rollback()
             try:
-                conn.execute(text("SELECT RELEASE_LOCK(:n)"), {"n": name})
+                conn.execute(_RELEASE_LOCK, {"n": name})
                 conn.commit()
             except DBAPIError:
                 conn.invalidate()  # the server frees a dead session's locks itself
