@@ -10,7 +10,17 @@ never written here.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Connection, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    bindparam,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from adapters.evergreen_sql.schema import standing_penalty, usr, usr_standing_penalty
 
@@ -21,19 +31,22 @@ def _active() -> ColumnElement[bool]:
     return or_(_pen.stop_date.is_(None), _pen.stop_date > func.now())
 
 
+# Built once with bound parameters: building them cost about as much as running them.
+_PROVINCE = exists().where(
+    _pen.usr == bindparam("user"), _pen.standing_penalty == bindparam("penalty"), _active(),
+).select()
+_LOCAL = select(or_(usr.c.barred, ~usr.c.active, exists().where(
+    _pen.usr == bindparam("user"), _pen.standing_penalty != bindparam("penalty"), _active(),
+    standing_penalty.c.id == _pen.standing_penalty,
+    standing_penalty.c.block_list.is_not(None),
+))).where(usr.c.id == bindparam("user"))
+
+
 def block_state(conn: Connection, user_id: int, province_penalty: int) -> tuple[bool, bool]:
     """(blocked_locally, blocked_by_province)."""
-    province = conn.scalar(exists().where(
-        _pen.usr == user_id, _pen.standing_penalty == province_penalty, _active(),
-    ).select())
-    local_penalty = exists().where(
-        _pen.usr == user_id, _pen.standing_penalty != province_penalty, _active(),
-        standing_penalty.c.id == _pen.standing_penalty,
-        standing_penalty.c.block_list.is_not(None),
-    )
-    local = conn.scalar(
-        select(or_(usr.c.barred, ~usr.c.active, local_penalty)).where(usr.c.id == user_id)
-    )
+    params = {"user": user_id, "penalty": province_penalty}
+    province = conn.scalar(_PROVINCE, params)
+    local = conn.scalar(_LOCAL, params)
     return bool(local), bool(province)
 
 

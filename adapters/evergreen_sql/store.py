@@ -22,6 +22,7 @@ from sqlalchemy import (
     Row,
     Select,
     and_,
+    bindparam,
     cast,
     func,
     insert,
@@ -48,6 +49,8 @@ from adapters.sqltools import lock_ints, row_key, version_token
 from adapters.values import CreateRequest, HealthReport, LocalPatron, PatronMatch, PatronPatch
 
 _MATCH_LIMIT = 10
+_LOCK_ROW = select(usr.c.id).where(usr.c.id == bindparam("n"), ~usr.c.deleted).with_for_update()
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:a, :b)")
 IDENT_PAIRS = {"ident_value": "ident_type", "ident_value2": "ident_type2"}
 
 
@@ -67,6 +70,9 @@ class EvergreenPatronStore:
         self._s = settings
         self._link = usr.c[settings.backlink_column]
         self._link_type = usr.c[IDENT_PAIRS[settings.backlink_column]]
+        # Built once: building this join took about as much CPU as running it.
+        self._by_id = self._patrons().where(usr.c.id == bindparam("n"))
+        self._lock_timeout = text(f"SET LOCAL lock_timeout = {int(settings.lock_timeout_ms)}")
 
     @property
     def backend(self) -> str:
@@ -227,9 +233,9 @@ class EvergreenPatronStore:
 
     def _lock(self, conn: Connection, purpose: str, value: str) -> None:
         """Serialise writers of ``value`` until COMMIT; give up after the lock timeout."""
-        conn.execute(text(f"SET LOCAL lock_timeout = {int(self._s.lock_timeout_ms)}"))
+        conn.execute(self._lock_timeout)
         first, second = lock_ints(purpose, value)
-        conn.execute(text("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": first, "b": second})
+        conn.execute(_ADVISORY_LOCK, {"a": first, "b": second})
 
     def _touch(self, conn: Connection, user_id: int, values: Mapping[str, object]) -> None:
         conn.execute(update(usr).where(usr.c.id == user_id)
@@ -237,9 +243,7 @@ class EvergreenPatronStore:
 
     def _locked_row(self, conn: Connection, local_id: str) -> LocalPatron:
         key = row_key(local_id)
-        if key is None or conn.scalar(
-            select(usr.c.id).where(usr.c.id == key, ~usr.c.deleted).with_for_update()
-        ) is None:
+        if key is None or conn.scalar(_LOCK_ROW, {"n": key}) is None:
             raise PatronNotFound(local_id)
         return self._loaded(conn, int(local_id))
 
@@ -249,7 +253,7 @@ class EvergreenPatronStore:
         return patron
 
     def _load(self, conn: Connection, user_id: int) -> LocalPatron | None:
-        row = conn.execute(self._patrons().where(usr.c.id == user_id)).first()
+        row = conn.execute(self._by_id, {"n": user_id}).first()
         return None if row is None else self._patron(conn, row)
 
     def _patrons(self) -> Select[Any]:
