@@ -15,7 +15,7 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oidc.core import UserInfoEndpoint
 from sqlalchemy import exists, null, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from ..app import db
 from ..models import (
@@ -114,7 +114,9 @@ class UserInfo(UserInfoEndpoint):  # type: ignore[misc]
         except (MissingAuthorizationError, UnsupportedTokenTypeError):
             raise NoBearerToken() from None
         session = db()
-        reader = session.get(Reader, token.extra.get("reader_id", ""))
+        # Not its identity documents, which Reader loads by default (no claim uses them).
+        reader = session.get(Reader, token.extra.get("reader_id", ""),
+                             options=[lazyload(Reader.documents)])
         if reader is None:
             raise InvalidTokenError("the token does not belong to a reader")
         claims = user_claims(session, provider().ctx, reader,
