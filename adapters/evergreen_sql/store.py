@@ -185,9 +185,8 @@ class EvergreenPatronStore:
     def merge(self, local_ids: Sequence[str]) -> LocalPatron:
         """``actor.usr_merge`` (see ``merging``); rules: ``adapters.merging``."""
         kept_id, other_ids = split_ids(local_ids)
-        keys = {local_id: row_key(local_id) for local_id in (kept_id, *other_ids)}
-        for local_id, key in keys.items():
-            if key is None:
+        for local_id in (kept_id, *other_ids):
+            if row_key(local_id) is None:
                 raise PatronNotFound(local_id)
         kept, others = int(kept_id), [int(o) for o in other_ids]
         with translated(), self._engine.begin() as conn:
@@ -245,7 +244,7 @@ class EvergreenPatronStore:
         key = row_key(local_id)
         if key is None or conn.scalar(_LOCK_ROW, {"n": key}) is None:
             raise PatronNotFound(local_id)
-        return self._loaded(conn, int(local_id))
+        return self._loaded(conn, key)
 
     def _loaded(self, conn: Connection, user_id: int) -> LocalPatron:
         patron = self._load(conn, user_id)

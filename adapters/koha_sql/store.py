@@ -193,9 +193,8 @@ class KohaPatronStore:
     def merge(self, local_ids: Sequence[str]) -> LocalPatron:
         """Koha's merge (see ``merging``); rules: ``adapters.merging``."""
         kept_id, other_ids = split_ids(local_ids)
-        keys = {local_id: row_key(local_id) for local_id in (kept_id, *other_ids)}
-        for local_id, key in keys.items():
-            if key is None:
+        for local_id in (kept_id, *other_ids):
+            if row_key(local_id) is None:
                 raise PatronNotFound(local_id)
         kept, others = int(kept_id), [int(o) for o in other_ids]
         with translated(), self._engine.connect() as conn:
@@ -251,7 +250,7 @@ class KohaPatronStore:
         key = row_key(local_id)
         if key is None or conn.scalar(_LOCK_ROW, {"n": key}) is None:
             raise PatronNotFound(local_id)
-        parts = self._parts(conn, int(local_id))
+        parts = self._parts(conn, key)
         assert parts is not None
         return parts
 

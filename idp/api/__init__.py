@@ -10,18 +10,22 @@ from .auth import authenticate_request
 
 api = Blueprint("api", __name__, url_prefix="/api")
 
+#: The largest row id (a signed 64-bit integer, the tables' BigInteger keys).
+MAX_ROW_ID = 2**63 - 1
+
 
 class RowId(IntegerConverter):
     """``<rowid:name>``: a row id, so at most a signed 64-bit integer; a longer
     number is no route (404) rather than an overflow in the database driver."""
 
     def __init__(self, url_map: Map) -> None:
-        super().__init__(url_map, min=0, max=2**63 - 1)
+        super().__init__(url_map, min=0, max=MAX_ROW_ID)
 
 
 @api.record_once
 def _converters(state: BlueprintSetupState) -> None:
     state.app.url_map.converters["rowid"] = RowId
+
 
 PUBLIC_ENDPOINTS = frozenset({"api.openapi"})
 

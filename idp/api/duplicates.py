@@ -14,7 +14,7 @@ from ..duplicates.views import pair_detail, pair_row
 from ..errors import InvalidInput
 from ..models import PairState
 from ..services.lookup import find_reader
-from . import api
+from . import MAX_ROW_ID, api
 from .auth import current_actor
 from .body import int_arg, parse_json
 
@@ -31,7 +31,7 @@ def _after(text: str | None) -> tuple[float, int] | None:
     except ValueError:
         score = math.nan
     if not (math.isfinite(score) and id_text.isascii() and id_text.isdigit()
-            and int(id_text) < 2**63):
+            and int(id_text) <= MAX_ROW_ID):
         raise InvalidInput("must be the next_after value of the previous page", field="after")
     return score, int(id_text)
 

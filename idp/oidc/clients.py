@@ -36,8 +36,8 @@ def plausible_client_id(value: object) -> bool:
     """Whether ``value`` could be a client id (RFC 6749 A.1: VSCHAR, printable
     ASCII; ours are at most 64 characters), before any query: PostgreSQL refuses a
     NUL in text with an error rather than finding nothing."""
-    return isinstance(value, str) and 0 < len(value) <= 64 and value.isascii() and (
-        value.isprintable())
+    return (isinstance(value, str) and 0 < len(value) <= 64
+            and value.isascii() and value.isprintable())
 
 
 def secret_hash(hasher: KeyedHasher, secret: str) -> str:

@@ -1,7 +1,7 @@
 """The gunicorn worker that ``readerpass serve`` runs.
 
 It is gunicorn's gthread worker (one event loop per process: accept, keep-alive,
-idle timeouts, graceful stop) with three changes:
+idle timeouts, graceful stop) with four changes:
 
 * With one thread (``[server] threads = 1``, the default) a request is served on
   the loop's own thread. gthread would hand it to a pool of one thread and take
@@ -34,12 +34,15 @@ import errno
 import select
 import socket
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, TypeVar
 
 from gunicorn.workers.gthread import _DEFER, STOP_KEEPALIVE_LINGER, TConn, ThreadWorker
 
 HOLD_LIMIT = 64 * 1024  # bytes of a response kept back before they are sent anyway
+
+T = TypeVar("T")
 
 
 class ClientSocket(socket.socket):
@@ -90,26 +93,19 @@ class ClientSocket(socket.socket):
         if seconds <= 0 or not poller.poll(seconds * 1000):
             raise TimeoutError("timed out")
 
-    def recv(self, size: int, flags: int = 0) -> bytes:
+    def _waiting(self, call: Callable[..., T], event: int, *args: Any) -> T:
+        """``call(*args)``, waiting (up to the timeout) while the kernel would block."""
         while True:
             try:
-                return super().recv(size, flags)
+                return call(*args)
             except BlockingIOError:
-                self._ready(select.POLLIN, self._wait)
+                self._ready(event, self._wait)
+
+    def recv(self, size: int, flags: int = 0) -> bytes:
+        return self._waiting(super().recv, select.POLLIN, size, flags)
 
     def recv_into(self, buffer: Any, size: int = 0, flags: int = 0) -> int:
-        while True:
-            try:
-                return super().recv_into(buffer, size, flags)
-            except BlockingIOError:
-                self._ready(select.POLLIN, self._wait)
-
-    def _send(self, data: Any, flags: int) -> int:
-        while True:
-            try:
-                return super().send(data, flags)
-            except BlockingIOError:
-                self._ready(select.POLLOUT, self._wait)
+        return self._waiting(super().recv_into, select.POLLIN, buffer, size, flags)
 
     def _sendall(self, data: Any, flags: int = 0) -> None:
         view = memoryview(data).cast("B")
@@ -150,7 +146,7 @@ class ClientSocket(socket.socket):
 
     def send(self, data: Any, flags: int = 0) -> int:
         self._send_held()  # e.g. "100 Continue", which the client waits for
-        return self._send(data, flags)
+        return self._waiting(super().send, select.POLLOUT, data, flags)
 
     def sendfile(self, file: Any, offset: int = 0, count: int | None = None) -> int:
         self._send_held()
@@ -173,33 +169,37 @@ class Worker(ThreadWorker):  # type: ignore[misc]
 
     def on_client_socket_readable(self, conn: TConn, client: Any) -> None:
         """A kept-alive connection's next request: with one thread it is served
-        right here, and the connection stays registered with the poller."""
+        right here, and the connection stays registered with the poller (with the
+        same callback) while it is kept alive."""
         if self.cfg.threads > 1:
             super().on_client_socket_readable(conn, client)
             return
         self.keepalived_conns.remove(conn)
-        conn.polled = True
-        self.enqueue_req(conn)
+        outcome = self._serve(conn)
+        if outcome is True:
+            self._keep_alive(conn)
+            return
+        self.poller.unregister(client)
+        self._finish(conn, outcome)
 
     def enqueue_req(self, conn: TConn) -> None:
         if self.cfg.threads > 1:
             super().enqueue_req(conn)
             return
-        if not conn.initialized and not conn.data_ready:
-            # A new connection: wait in the poller for its first bytes.
-            outcome: Any = _DEFER
-        else:
+        # A new connection waits in the poller for its first bytes.
+        new = not conn.initialized and not conn.data_ready
+        self._finish(conn, _DEFER if new else self._serve(conn))
+
+    def _serve(self, conn: TConn) -> Any:
+        """Serve the connection's request, and those the client sent ahead
+        (pipelining, already buffered) here rather than through finish_request,
+        which would recurse."""
+        outcome = self.handle(conn)
+        while outcome is True and conn.parser.unreader.buf.getvalue():
             outcome = self.handle(conn)
-            # Requests the client sent ahead (pipelining) are already buffered; serve
-            # them here rather than through finish_request, which would recurse.
-            while outcome is True and conn.parser.unreader.buf.getvalue():
-                outcome = self.handle(conn)
-        if getattr(conn, "polled", False):
-            if outcome is True:
-                self._keep_alive(conn)
-                return
-            self.poller.unregister(conn.sock)
-            conn.polled = False
+        return outcome
+
+    def _finish(self, conn: TConn, outcome: Any) -> None:
         done: Future[Any] = Future()
         done.set_result(outcome)
         self.finish_request(conn, done)

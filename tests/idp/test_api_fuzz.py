@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from .conftest import registration
 
+#: Any JSON value, nested a little (the gate endpoints' tests use it too).
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
     | st.text(max_size=30),

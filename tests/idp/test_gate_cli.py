@@ -58,6 +58,14 @@ class Province:
         status = StatusList.from_indices(1000, [REVOKED], 1, issued_at)
         service.documents["/status"] = sign_status_list(status, self.anchor, base)
 
+    def synced_gate(self, directory: Path) -> Path:
+        """A gate directory synced from the service, trusting this province's anchor."""
+        gate = directory / "gate"
+        synced = readerpass("gate", "sync", "--url", self.service.base, "--dir", str(gate),
+                            "--anchor", str(self.anchor_file(directory)))
+        assert synced.returncode == 0, synced.stderr
+        return gate
+
     def anchor_file(self, directory: Path) -> Path:
         path = directory / "anchor.jwk"
         path.write_text(json.dumps(public_key_to_jwk(self.anchor.public_key)), encoding="utf-8")
@@ -106,11 +114,7 @@ def test_sync_then_verify_offline(service: Service, tmp_path: Path):
 
 def test_gate_refuses_to_run_on_stale_data(service: Service, tmp_path: Path):
     now = int(time.time())
-    province = Province(service, now - 7200)
-    gate = tmp_path / "gate"
-    synced = readerpass("gate", "sync", "--url", service.base, "--dir", str(gate),
-                        "--anchor", str(province.anchor_file(tmp_path)))
-    assert synced.returncode == 0, synced.stderr
+    gate = Province(service, now - 7200).synced_gate(tmp_path)
     stale = readerpass("gate", "verify", "--dir", str(gate), "--max-age", "3600",
                        stdin="x\n")
     assert stale.returncode == 1 and "refusing to verify" in stale.stderr
@@ -149,10 +153,7 @@ def test_verify_survives_scanner_noise_that_is_not_utf8(service: Service, tmp_pa
     the gate goes on reading the scans after it."""
     now = int(time.time())
     province = Province(service, now - 60)
-    gate = tmp_path / "gate"
-    synced = readerpass("gate", "sync", "--url", service.base, "--dir", str(gate),
-                        "--anchor", str(province.anchor_file(tmp_path)))
-    assert synced.returncode == 0, synced.stderr
+    gate = province.synced_gate(tmp_path)
     good = province.signer.sign(new_serial(), 3, now, 120)
     noise = b"\xff\xfe\x80RP\xc3(\r\n" + good.encode() + b"\n"
     result = subprocess.run([sys.executable, "-m", "idp", "gate", "verify", "--dir", str(gate)],

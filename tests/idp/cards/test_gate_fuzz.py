@@ -12,15 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cards import Reason
+from tests.idp.test_api_fuzz import JSON
 
 from .helpers import bearer, gate_token, token_for
-
-JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
-    | st.text(max_size=30),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
-                                                               max_size=4),
-    max_leaves=12)
 
 
 def _mutations(text: str) -> st.SearchStrategy[str]:
