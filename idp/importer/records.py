@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -198,9 +199,12 @@ class BatchRecords:
         batch.rows.append({"library_id": self.library_id, "row_key": key, "run_id": self.run_id,
                            "reader_id": reader_id, "outcome": outcome, "created_at": now})
 
-    def store(self, batch: Batch) -> None:
-        """Insert the batch's rows in the session's transaction."""
+    def store(self, batch: Batch, turn: Callable[[], None] = lambda: None) -> None:
+        """Insert the batch's rows in the session's transaction. ``turn`` returns
+        when the batches before this one are stored: the cards come after it, as
+        their status-list indices are taken in one lock held until commit."""
         self._store_rows(batch)
+        turn()
         self._store_cards(batch)
 
     def _store_rows(self, batch: Batch) -> None:

@@ -6,6 +6,12 @@ imported twice and nothing is skipped. A finished import run again starts from
 the beginning; rows an earlier run dealt with (the ``import_rows`` ledger, see
 ``rowkeys``) or linked some other way are counted as ``already_imported`` and
 change nothing.
+
+On PostgreSQL two batches are stored at once (``behind``): each sends its rows
+while the server works on the other's, and they commit in order, the cards and
+the checkpoint after the batch before has committed. Their rows cannot wait on
+each other in the database: the planner gives every batch in flight its own
+card numbers, serials, local ids, barcodes and row keys (``claims``).
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from ..errors import InvalidInput
 from ..models import ImportRun, Library, LibraryAdapterConfig
 from ..services.libraries import get_library
 from .ahead import read_ahead
-from .behind import WriteBehind
+from .behind import Turn, WriteBehind
 from .files import file_format, read_rows
 from .planner import Statistics
 from .prepare import prepare
@@ -118,10 +124,10 @@ def import_patrons(ctx: Context, code: str, source: Source, *, batch_size: int =
         return totals
     statistics, written = Statistics(), 0
 
-    def store(job: _Job) -> None:
+    def store(job: _Job, turn: Turn) -> None:
         nonlocal written
         with ctx.sessions() as session:
-            Writer(session, ctx, library_id, run_id, enqueue=enqueue).store(job.batch)
+            Writer(session, ctx, library_id, run_id, enqueue=enqueue).store(job.batch, turn)
             _checkpoint(session, ctx, run_id, job.cursor, job.batch.counts, done=False)
             session.commit()
             written += job.rows
@@ -130,7 +136,7 @@ def import_patrons(ctx: Context, code: str, source: Source, *, batch_size: int =
         if progress is not None:
             progress(job.rows)
 
-    with WriteBehind(store, name="import-write-behind") as behind:
+    with WriteBehind(store, writers=_writers(ctx), name="import-write-behind") as behind:
         for batch, drafts in batches:
             # Claims first, then look-ups: a batch committing in between is seen
             # by one or the other (or both, which decides the same).
@@ -161,6 +167,13 @@ class _Job:
     batch: Batch
     cursor: str
     rows: int
+
+
+def _writers(ctx: Context) -> int:
+    """Two batches stored at once on PostgreSQL, whose server works on one while the
+    other's rows are sent; SQLite lets one transaction write at a time."""
+    with ctx.sessions() as session:
+        return 2 if session.get_bind().dialect.name == "postgresql" else 1
 
 
 def _custom_plans(session: Session) -> None:

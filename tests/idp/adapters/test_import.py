@@ -4,6 +4,7 @@ problems recorded with reasons, resumable, dry runs change nothing."""
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -15,7 +16,7 @@ from adapters.memory import MemoryPatronStore
 from adapters.values import CreateRequest
 from idp.context import Context
 from idp.importer.prepare import prepare
-from idp.importer.records import Batch
+from idp.importer.records import Batch, BatchRecords
 from idp.importer.rows import SourceRow
 from idp.importer.run import adapter_source, file_source, import_patrons
 from idp.importer.write import Writer
@@ -106,6 +107,38 @@ def test_interrupted_import_resumes_without_doing_anything_twice(ctx, city, stor
     assert _count(ctx, ReaderLink) == 6
     rest = import_patrons(ctx, "CITY", _source(ctx), batch_size=3)
     assert rest == Counter(read=1, created=1, linked=1)
+    assert _count(ctx, ReaderLink) == _count(ctx, Reader) == 7
+
+
+def test_a_batch_failing_beside_the_next_loses_and_skips_nothing(
+        ctx, city, store, monkeypatch: pytest.MonkeyPatch):
+    """On PostgreSQL two batches are stored at once; when the first fails, the one
+    beside it rolls back too and the checkpoint stays before both."""
+    for n in range(1, 8):
+        _patron(store, n, f"Surname{n}", "Given", date(1980, 1, n))
+    store_rows, calls, counting = BatchRecords._store_rows, [], threading.Lock()
+    beside = threading.Event()
+
+    def failing_second(self: BatchRecords, batch: Batch) -> None:
+        with counting:
+            calls.append(batch)
+            call = len(calls)
+        if call == 3:
+            beside.set()
+        store_rows(self, batch)
+        if call == 2:
+            beside.wait(2)  # SQLite stores one batch at a time: the third never comes
+            raise RuntimeError("the identity database went away")
+
+    monkeypatch.setattr(BatchRecords, "_store_rows", failing_second)
+    with pytest.raises(RuntimeError, match="went away"):
+        import_patrons(ctx, "CITY", _source(ctx), batch_size=2)
+    postgres = ctx.settings.database_url.startswith("postgresql")
+    assert beside.is_set() == postgres
+    assert _count(ctx, ReaderLink) == _count(ctx, Reader) == 2
+    monkeypatch.setattr(BatchRecords, "_store_rows", store_rows)
+    rest = import_patrons(ctx, "CITY", _source(ctx), batch_size=2)
+    assert rest == Counter(read=5, created=5, linked=5)
     assert _count(ctx, ReaderLink) == _count(ctx, Reader) == 7
 
 
