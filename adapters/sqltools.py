@@ -56,11 +56,8 @@ def version_token(values: Iterable[object]) -> str:
     the same second still produce different tokens unless they leave the row
     exactly as it was, in which case there is nothing to conflict with.
     """
-    digest = hashlib.sha256()
-    for value in values:
-        digest.update(repr(value).encode())
-        digest.update(b"\x1f")
-    return digest.hexdigest()[:24]
+    text = "".join(f"{value!r}\x1f" for value in values)
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
 def lock_key(purpose: str, value: str) -> str:

@@ -118,7 +118,7 @@ def prepare(row: SourceRow, ctx: Context) -> Draft:
         except ValueError as exc:
             draft.problems.append(("expiry", str(exc)))
     if draft.birth_date is not None:
-        _category(draft, ctx)
+        _category(draft, ctx, today)
     return draft
 
 
@@ -144,9 +144,9 @@ def _birth(draft: Draft, today: dt.date) -> None:
     draft.birth_date = birth
 
 
-def _category(draft: Draft, ctx: Context) -> None:
+def _category(draft: Draft, ctx: Context, today: dt.date) -> None:
     assert draft.birth_date is not None
-    age = age_on(draft.birth_date, ctx.today())
+    age = age_on(draft.birth_date, today)
     allowed = allowed_categories(age, ctx)
     wanted = draft.row.get("category").lower()
     if wanted in {c.value for c in allowed}:
