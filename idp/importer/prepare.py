@@ -52,9 +52,14 @@ def parse_date(text: str) -> dt.date:
     return dt.date(*(int(part) for part in match.groups()))
 
 
+def _visible(ch: str) -> bool:
+    """Not a control, format (invisible), surrogate, private-use or unassigned
+    character (Unicode category C)."""
+    return not unicodedata.category(ch).startswith("C")
+
+
 def _name(draft: Draft, name: str, *, required: bool) -> str:
-    value = "".join(ch for ch in draft.row.get(name)
-                    if not unicodedata.category(ch).startswith("C"))
+    value = "".join(ch for ch in draft.row.get(name) if _visible(ch))
     if value != draft.row.get(name):
         draft.problems.append((name, "control or invisible characters removed"))
     if len(value) > NAME_MAX:
@@ -71,7 +76,7 @@ def _local_key(draft: Draft, name: str) -> None:
     in text, failed the whole batch) or too long for a link is left out: the reader
     is imported, unlinked or without the barcode."""
     value = draft.row.get(name)
-    if any(unicodedata.category(ch).startswith("C") for ch in value):
+    if not all(_visible(ch) for ch in value):
         draft.problems.append((name, "holds control or invisible characters; left out"))
     elif len(value) > LOCAL_KEY_MAX:
         draft.problems.append((name, f"longer than {LOCAL_KEY_MAX} characters; left out"))

@@ -136,7 +136,10 @@ def import_patrons(ctx: Context, code: str, source: Source, *, batch_size: int =
         if progress is not None:
             progress(job.rows)
 
-    with WriteBehind(store, writers=_writers(ctx), name="import-write-behind") as behind:
+    # Two batches stored at once on PostgreSQL, whose server works on one while the
+    # other's rows are sent; SQLite lets one transaction write at a time.
+    writers = 2 if ctx.engine.dialect.name == "postgresql" else 1
+    with WriteBehind(store, writers=writers, name="import-write-behind") as behind:
         for batch, drafts in batches:
             # Claims first, then look-ups: a batch committing in between is seen
             # by one or the other (or both, which decides the same).
@@ -167,13 +170,6 @@ class _Job:
     batch: Batch
     cursor: str
     rows: int
-
-
-def _writers(ctx: Context) -> int:
-    """Two batches stored at once on PostgreSQL, whose server works on one while the
-    other's rows are sent; SQLite lets one transaction write at a time."""
-    with ctx.sessions() as session:
-        return 2 if session.get_bind().dialect.name == "postgresql" else 1
 
 
 def _custom_plans(session: Session) -> None:
