@@ -3,20 +3,28 @@
 Not a test. Needs PostgreSQL (``READERPASS_TEST_POSTGRES_URL``), optionally Redis
 (``READERPASS_TEST_REDIS_URL``, for the shared replay cache) and ``wrk`` on the PATH.
 Run ``python bench/cards_online.py [--workers 2] [--seconds 15]``; it prints req/s,
-latency, the server's CPU per request and the machine. Every request carries a
-different card token (distinct serial and issue time, fresh for every run), so each is
-a full verification ending in an admission.
+latency, the server's CPU per request and the machine.
+
+The gates' library starts with ``--cards`` readers (20,000 by default), brought in by
+the onboarding import from a generated file, so each has a stored card and a link
+with a local barcode there. Every request carries a different token of one of those
+cards (a distinct issue time per card, never reused across runs), so each is a full
+verification ending in an admission that answers the reader's local barcode; a
+request does not find its card in a worker's memory from an earlier one.
 
 ``--gate-tokens N`` spreads the requests over N gate access tokens (as N gates would
 send them; one by default). ``--compare-cache`` serves the same database twice, with
 ``cards.gate_token_cache_seconds = 0`` (every request checks its gate token) and with
 the default, and alternates the two run by run so the ratio holds on a shared machine.
+``--baseline DIR`` does the same with another source tree (e.g. ``git archive REV |
+tar -x -C DIR``) served against the same database, for a ratio between two versions.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import csv
 import json
 import os
 import platform
@@ -34,23 +42,25 @@ _ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _ROOT / "bench"]
 sys.path.insert(0, str(_ROOT))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench.oidc import CpuMeter, cpu_model  # noqa: E402
-from cards import TokenSigner, new_serial  # noqa: E402
+from cards import TokenSigner, serial_from_text  # noqa: E402
 from idp import migrate  # noqa: E402
 from idp.cardsvc import keys  # noqa: E402
 from idp.config_file import render_config  # noqa: E402
 from idp.context import Context  # noqa: E402
 from idp.db import make_engine  # noqa: E402
-from idp.models import OAuthClient  # noqa: E402
+from idp.importer.run import file_source, import_patrons  # noqa: E402
+from idp.models import Card, OAuthClient  # noqa: E402
 from idp.oidc import clients  # noqa: E402
 from idp.oidc import keys as oidc_keys  # noqa: E402
 from idp.schemas import LibraryIn  # noqa: E402
 from idp.services import libraries  # noqa: E402
 from idp.services.actor import Actor  # noqa: E402
 from idp.settings import load_settings  # noqa: E402
+from idp.synthetic import IdentityGenerator  # noqa: E402
 
 LUA = """
 local tokens = {}
@@ -79,7 +89,8 @@ def machine() -> str:
             f"{platform.release()}")
 
 
-def prepare(directory: Path, server_url: str, port: int) -> tuple[Path, Context, str]:
+def prepare(directory: Path, server_url: str, port: int, cards: int
+            ) -> tuple[Path, Context, str]:
     name = f"rp_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -105,21 +116,53 @@ def prepare(directory: Path, server_url: str, port: int) -> tuple[Path, Context,
             redirect_uris=[], grant_types=["client_credentials"], scopes=[],
             actor=Actor.cli())
         client_id = session.query(OAuthClient).one().client_id
+    patrons = directory / "patrons.csv"
+    write_patrons(patrons, cards)
+    started = time.perf_counter()
+    counts = import_patrons(ctx, "CITY", file_source(patrons, "csv", "utf-8"))
+    print(f"imported {counts['created']:,} readers with cards and local barcodes in "
+          f"{time.perf_counter() - started:.1f} s")
     return config, ctx, f"{client_id}:{secret}"
 
 
-def make_tokens(ctx: Context, path: Path, count: int) -> None:
-    with ctx.sessions() as session:
-        row = keys.signing_row(session)
-        assert row is not None
-        signer = TokenSigner(keys.load_card_key(ctx, row))
-    now = int(time.time())
-    # Distinct (serial, issued_at), so every request is admitted; issue times after the
-    # key's birth (it was just created) and not in the future.
-    serials = [new_serial() for _ in range(count // 50 + 1)]
-    with path.open("w") as out:
-        for i in range(count):
-            out.write(signer.sign(serials[i // 50], i % 1000, now - 50 + i % 50, 7200) + "\n")
+def write_patrons(path: Path, count: int) -> None:
+    """A library export of ``count`` synthetic patrons (idp.synthetic: never real people)."""
+    people = IdentityGenerator(seed=4)
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["local_id", "barcode", "family_name", "given_name", "birth_date",
+                         "sex", "document_number", "mobile"])
+        for n, person in enumerate(people.readers(count, min_age=18), start=1):
+            writer.writerow([f"P{n}", f"2900{n:09d}", person.family_name, person.given_name,
+                             person.birth_date.isoformat(), person.sex, person.resident_id,
+                             person.mobile])
+
+
+class Tokens:
+    """Card tokens for the stored cards; each (card, issue time) is handed out once."""
+
+    def __init__(self, ctx: Context):
+        with ctx.sessions() as session:
+            row = keys.signing_row(session)
+            assert row is not None
+            self.signer = TokenSigner(keys.load_card_key(ctx, row))
+            self.born = int(row.created_at.timestamp()) + 1
+            self.cards = [(serial_from_text(serial), index) for serial, index in session.execute(
+                select(Card.serial, Card.status_index).order_by(Card.id))]
+        self.used = 0
+
+    def write(self, path: Path, count: int) -> None:
+        # Issue times from the key's birth on (a key covers nothing earlier) and never
+        # in the future (the verification allows the clock skew, 30 s by default).
+        last = self.born + (self.used + count) // len(self.cards)
+        if last > time.time() + 20:
+            sys.exit("not enough cards for distinct tokens: raise --cards")
+        with path.open("w") as out:
+            for n in range(self.used, self.used + count):
+                serial, index = self.cards[n % len(self.cards)]
+                issued_at = self.born + n // len(self.cards)
+                out.write(self.signer.sign(serial, index, issued_at, 7200) + "\n")
+        self.used += count
 
 
 @dataclass
@@ -134,7 +177,7 @@ def serve(label: str, env: dict[str, str], port: int, args: argparse.Namespace) 
     process = subprocess.Popen(
         [sys.executable, "-m", "idp", "serve", "--bind", f"127.0.0.1:{port}", "--workers",
          str(args.workers), "--threads", str(args.threads), "--no-access-log"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env=env, cwd=env["PYTHONPATH"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -167,10 +210,11 @@ def _ms(value: str) -> float:
     raise ValueError(value)
 
 
-def measure(served: Served, ctx: Context, directory: Path, args: argparse.Namespace) -> None:
+def measure(served: Served, tokens: Tokens, directory: Path, args: argparse.Namespace
+            ) -> None:
     """One warm-up and one measured wrk run, each on card tokens of its own."""
     for seconds, keep in ((2, False), (args.seconds, True)):
-        make_tokens(ctx, directory / "tokens.txt", 60_000)
+        tokens.write(directory / "tokens.txt", 60_000)
         meter = CpuMeter(served.process.pid)
         meter.start()
         out = subprocess.run(
@@ -196,13 +240,21 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--cards", type=int, default=20_000,
+                        help="readers with a card and a local barcode at the gates' library")
     parser.add_argument("--gate-tokens", type=int, default=1,
                         help="gate access tokens the requests are spread over")
     parser.add_argument("--compare-cache", action="store_true",
                         help="also serve with cards.gate_token_cache_seconds = 0 and compare")
     parser.add_argument("--rounds", type=int, default=1,
                         help="measured runs per server; the median is shown")
+    parser.add_argument("--baseline", type=Path,
+                        help="another source tree to serve and compare with this one")
     args = parser.parse_args()
+    if args.baseline is not None and args.compare_cache:
+        sys.exit("--baseline and --compare-cache each compare two servers; choose one")
+    if args.baseline is not None and not (args.baseline / "idp" / "app.py").is_file():
+        sys.exit(f"--baseline {args.baseline}: not a source tree (no idp/app.py)")
     postgres = os.environ.get("READERPASS_TEST_POSTGRES_URL")
     if not postgres or shutil.which("wrk") is None:
         sys.exit("needs READERPASS_TEST_POSTGRES_URL and wrk (apt-get install -y wrk)")
@@ -211,10 +263,14 @@ def main() -> None:
     if args.compare_cache:
         variants = [("gate-token cache off", {"READERPASS_CARDS_GATE_TOKEN_CACHE_SECONDS": "0"}),
                     ("gate-token cache 30 s", {})]
+    if args.baseline is not None:
+        variants = [("baseline", {"PYTHONPATH": str(args.baseline.resolve())}),
+                    ("this tree", {})]
     servers: list[Served] = []
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        config, ctx, credentials = prepare(directory, postgres, args.port)
+        config, ctx, credentials = prepare(directory, postgres, args.port, args.cards)
+        tokens = Tokens(ctx)
         env = {**os.environ, "PYTHONPATH": str(_ROOT), "READERPASS_CONFIG": str(config),
                "READERPASS_REDIS_URL": redis_url,
                "READERPASS_CARDS_VERIFICATIONS_PER_MINUTE": "10000000"}
@@ -226,7 +282,7 @@ def main() -> None:
                                                       args.gate_tokens)) + "\n")
             (directory / "verify.lua").write_text(
                 LUA % {"tokens": directory / "tokens.txt", "bearers": bearers})
-            make_tokens(ctx, directory / "tokens.txt", 1)
+            tokens.write(directory / "tokens.txt", 1)
             sample = subprocess.run(
                 ["curl", "-s", "-X", "POST", servers[0].base + "/cards/verify", "-H",
                  f"Authorization: Bearer {bearers.read_text().split()[0]}", "-H",
@@ -236,7 +292,7 @@ def main() -> None:
             print("sample verdict:", sample.stdout.strip())
             for _round in range(args.rounds):
                 for served in servers:  # alternate, so drift hits both alike
-                    measure(served, ctx, directory, args)
+                    measure(served, tokens, directory, args)
         finally:
             for served in servers:
                 served.process.terminate()

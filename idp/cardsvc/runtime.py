@@ -30,7 +30,8 @@ class CardRuntime:
         self.documents = Documents(ctx)
         self.signers = Signers()
         self.gates = GateTokens(ctx.settings.cards.gate_token_cache_seconds)
-        self.readers_by_serial = SerialReaders()
+        # Single reads outside a transaction (no ROLLBACK round trip afterwards).
+        self.reads = ctx.engine.execution_options(isolation_level="AUTOCOMMIT")
         redis_url = ctx.settings.redis.url
         self.limiter = limiter or make_limiter(redis_url)
         # The verification limit guards against a runaway gate; counting it in-process
@@ -42,23 +43,6 @@ class CardRuntime:
         self.configuration = configuration(ctx)
         self.configuration_body = self.configuration.to_bytes()
         self.configuration_etag = strong_etag(self.configuration_body)
-
-
-class SerialReaders:
-    """Card serial -> reader id, a mapping that never changes once a card exists."""
-
-    MAX = 200_000
-
-    def __init__(self) -> None:
-        self._known: dict[str, str] = {}
-
-    def get(self, serial: str) -> str | None:
-        return self._known.get(serial)
-
-    def put(self, serial: str, reader_id: str) -> None:
-        if len(self._known) >= self.MAX:
-            self._known.clear()
-        self._known[serial] = reader_id
 
 
 def configuration(ctx: Context) -> ReaderCardConfiguration:

@@ -7,40 +7,40 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from cards import Verdict, verify
 
 from ..context import Context
 from ..errors import RateLimited
-from ..models import Library, Reader
+from ..models import Card, Library, LinkState, Reader, ReaderLink
 from ..oidc.ratelimit import retry_after
 from ..services.actor import Actor
 from ..services.first_use import provision_on_first_use
 from ..services.provisioning import local_barcode
-from . import lifecycle
 from .auth import Gate
-from .runtime import CardRuntime, SerialReaders
+from .runtime import CardRuntime
 
 MAX_TEXT = 300
 
-
-def reader_of(sessions: Callable[[], Session], readers: SerialReaders,
-              serial: str) -> str | None:
-    """The card's reader; cached, including "no such card" (only the service signs
-    tokens, and it signs them for cards it stores)."""
-    known = readers.get(serial)
-    if known is None:
-        card = lifecycle.card_by_serial(sessions(), serial)
-        known = card.reader_id if card is not None else ""
-        readers.put(serial, known)
-    return known or None
+_cards, _links = Card.__table__, ReaderLink.__table__
+#: The card's reader and, when linked at the gate's library, the local barcode: one
+#: statement for the admission's look-ups (the card serial and the link are unique).
+ADMISSION = (
+    select(_cards.c.reader_id, _links.c.local_barcode)
+    .select_from(_cards.outerjoin(_links, and_(
+        _links.c.reader_id == _cards.c.reader_id,
+        _links.c.library_id == bindparam("library_id"),
+        _links.c.state == LinkState.LINKED.value)))
+    .where(_cards.c.serial == bindparam("serial")))
 
 
 def verify_online(sessions: Callable[[], Session], ctx: Context, runtime: CardRuntime,
                   gate: Gate, text: str) -> dict[str, Any]:
-    """The verdict as JSON; ``sessions`` gives the request's database session, which
-    is opened only when the card's reader or local barcode must be looked up."""
+    """The verdict as JSON. An admission reads the card's reader and local barcode in
+    one statement outside any transaction; ``sessions`` gives the request's database
+    session, opened only to link a reader on their first admission at the library."""
     now = ctx.now()
     documents, replay, limiter = runtime.documents, runtime.replay, runtime.verify_limiter
     allowed = ctx.settings.cards.verifications_per_minute
@@ -53,23 +53,26 @@ def verify_online(sessions: Callable[[], Session], ctx: Context, runtime: CardRu
     body = verdict_json(verdict)
     serial = body["serial"]
     if verdict.ok and serial is not None:
-        reader_id = reader_of(sessions, runtime.readers_by_serial, serial)
-        body["local_barcode"] = (_barcode(sessions(), ctx, reader_id, gate)
-                                 if reader_id is not None else None)
+        with runtime.reads.connect() as connection:
+            found = connection.execute(ADMISSION, {"serial": serial,
+                                                   "library_id": gate.library_id}).first()
+        barcode = found.local_barcode if found is not None else None
+        if found is not None and barcode is None:
+            barcode = _first_admission(sessions(), ctx, found.reader_id, gate)
+        body["local_barcode"] = barcode
     return body
 
 
-def _barcode(session: Session, ctx: Context, reader_id: str, gate: Gate) -> str | None:
-    """The local barcode; on the reader's first admission there, link them first."""
-    barcode = local_barcode(session, reader_id, gate.library_code)
-    if barcode is None:
-        reader, library = session.get(Reader, reader_id), session.get(Library, gate.library_id)
-        if reader is not None and library is not None:
-            provision_on_first_use(session, ctx, reader, library,
-                                   actor=Actor.system(f"gate:{gate.client_id}"))
-            session.commit()
-            barcode = local_barcode(session, reader_id, gate.library_code)
-    return barcode
+def _first_admission(session: Session, ctx: Context, reader_id: str,
+                     gate: Gate) -> str | None:
+    """No link at the gate's library yet: link the reader there first."""
+    reader, library = session.get(Reader, reader_id), session.get(Library, gate.library_id)
+    if reader is None or library is None:
+        return None
+    provision_on_first_use(session, ctx, reader, library,
+                           actor=Actor.system(f"gate:{gate.client_id}"))
+    session.commit()
+    return local_barcode(session, reader_id, gate.library_code)
 
 
 def verdict_json(verdict: Verdict) -> dict[str, Any]:

@@ -188,3 +188,45 @@ def test_first_online_admission_links_the_patron_and_returns_its_barcode(
     with ctx.sessions() as session:
         links = session.scalars(select(ReaderLink)).all()
     assert [(link.reader_id, link.state) for link in links] == [(reader.reader_id, "linked")]
+
+
+def test_an_admission_answers_the_barcode_at_the_gate_s_own_library_only(
+        app, ctx, gate_client, make_client, reader, city, store, clock):  # noqa: F811
+    import itertools
+
+    from adapters import PatronMatch
+    from idp.models import LinkState, ReaderLink
+    from idp.services.libraries import get_library
+
+    client = app.test_client()
+    city_gate = gate_token(app, gate_client.client_id, gate_client.secret)
+    prov = make_client(library="PROV", grant_types=["client_credentials"], scopes=[],
+                       redirect_uris=[])
+    prov_gate = gate_token(app, prov.client_id, prov.secret)
+
+    seconds = itertools.count(int(clock().timestamp()))  # a new issue time, no replay
+
+    def barcode(gate: str) -> str | None:
+        text = token_for(ctx, reader.reader_id, next(seconds))
+        response = client.post("/cards/verify", json={"token": text}, headers=bearer(gate))
+        assert response.status_code == 200 and response.json["ok"] is True
+        found: str | None = response.json["local_barcode"]
+        return found
+
+    assert barcode(prov_gate) is None  # no link there, and no adapter to make one
+    at_city = barcode(city_gate)
+    patron = store.find(PatronMatch(reader_id=reader.reader_id))
+    assert patron is not None and at_city == patron.barcode
+    with ctx.transaction() as session:
+        session.add(ReaderLink(
+            reader_id=reader.reader_id, library_id=get_library(session, "PROV").id,
+            local_id="P-7", local_barcode="PROV-0007", state=LinkState.LINKED.value,
+            method="staff_matched", candidates=[], created_at=ctx.now(), updated_at=ctx.now()))
+    assert barcode(prov_gate) == "PROV-0007"
+    assert barcode(city_gate) == at_city  # linked there already: the same patron
+    assert store.count_patrons() == 1
+    with ctx.transaction() as session:
+        link = session.query(ReaderLink).filter_by(local_id="P-7").one()
+        link.state = LinkState.UNLINKED.value
+    assert barcode(prov_gate) is None  # only a live link answers
+    assert barcode(city_gate) == at_city
