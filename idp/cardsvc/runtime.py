@@ -15,10 +15,12 @@ from cards import (
 from cards.jws import strong_etag
 
 from ..context import Context
+from ..db import DirectRead
 from ..oidc.ratelimit import MemoryRateLimiter, RateLimiter, make_limiter
 from .auth import GateTokens
 from .documents import Documents
 from .issuance import Signers
+from .verification import ADMISSION
 
 EXTENSION = "readerpass.cards"
 
@@ -30,8 +32,7 @@ class CardRuntime:
         self.documents = Documents(ctx)
         self.signers = Signers()
         self.gates = GateTokens(ctx.settings.cards.gate_token_cache_seconds)
-        # Single reads outside a transaction (no ROLLBACK round trip afterwards).
-        self.reads = ctx.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.admission = DirectRead(ctx.engine, ADMISSION)
         redis_url = ctx.settings.redis.url
         self.limiter = limiter or make_limiter(redis_url)
         # The verification limit guards against a runaway gate; counting it in-process

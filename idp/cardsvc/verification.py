@@ -5,7 +5,7 @@ the reader's local barcode at the gate's library when there is a link."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
@@ -20,7 +20,9 @@ from ..services.actor import Actor
 from ..services.first_use import provision_on_first_use
 from ..services.provisioning import local_barcode
 from .auth import Gate
-from .runtime import CardRuntime
+
+if TYPE_CHECKING:
+    from .runtime import CardRuntime
 
 MAX_TEXT = 300
 
@@ -39,8 +41,9 @@ ADMISSION = (
 def verify_online(sessions: Callable[[], Session], ctx: Context, runtime: CardRuntime,
                   gate: Gate, text: str) -> dict[str, Any]:
     """The verdict as JSON. An admission reads the card's reader and local barcode in
-    one statement outside any transaction; ``sessions`` gives the request's database
-    session, opened only to link a reader on their first admission at the library."""
+    one statement (:data:`ADMISSION`, as ``runtime.admission``); ``sessions`` gives the
+    request's database session, opened only to link a reader on their first admission
+    at the library."""
     now = ctx.now()
     documents, replay, limiter = runtime.documents, runtime.replay, runtime.verify_limiter
     allowed = ctx.settings.cards.verifications_per_minute
@@ -53,12 +56,10 @@ def verify_online(sessions: Callable[[], Session], ctx: Context, runtime: CardRu
     body = verdict_json(verdict)
     serial = body["serial"]
     if verdict.ok and serial is not None:
-        with runtime.reads.connect() as connection:
-            found = connection.execute(ADMISSION, {"serial": serial,
-                                                   "library_id": gate.library_id}).first()
-        barcode = found.local_barcode if found is not None else None
+        found = runtime.admission.first(serial=serial, library_id=gate.library_id)
+        barcode = found[1] if found is not None else None
         if found is not None and barcode is None:
-            barcode = _first_admission(sessions(), ctx, found.reader_id, gate)
+            barcode = _first_admission(sessions(), ctx, found[0], gate)
         body["local_barcode"] = barcode
     return body
 
