@@ -14,7 +14,7 @@ from cards import Verdict, verify
 
 from ..context import Context
 from ..errors import RateLimited
-from ..models import Card, Library, LinkState, Reader, ReaderLink
+from ..models import Card, Library, LibraryAdapterConfig, LinkState, Reader, ReaderLink
 from ..oidc.ratelimit import retry_after
 from ..services.actor import Actor
 from ..services.first_use import provision_on_first_use
@@ -27,23 +27,28 @@ if TYPE_CHECKING:
 MAX_TEXT = 300
 
 _cards, _links = Card.__table__, ReaderLink.__table__
-#: The card's reader and, when linked at the gate's library, the local barcode: one
-#: statement for the admission's look-ups (the card serial and the link are unique).
+_adapters = LibraryAdapterConfig.__table__
+#: What an admission needs, in one statement: the card's reader, their link at the
+#: gate's library (state and local barcode) and whether that library has an adapter
+#: (the card serial, a reader's link at a library and a library's adapter are unique).
 ADMISSION = (
-    select(_cards.c.reader_id, _links.c.local_barcode)
+    select(_cards.c.reader_id, _links.c.state, _links.c.local_barcode,
+           _adapters.c.library_id)
     .select_from(_cards.outerjoin(_links, and_(
         _links.c.reader_id == _cards.c.reader_id,
-        _links.c.library_id == bindparam("library_id"),
-        _links.c.state == LinkState.LINKED.value)))
+        _links.c.library_id == bindparam("library_id")))
+        .outerjoin(_adapters, _adapters.c.library_id == bindparam("library_id")))
     .where(_cards.c.serial == bindparam("serial")))
 
 
 def verify_online(sessions: Callable[[], Session], ctx: Context, runtime: CardRuntime,
                   gate: Gate, text: str) -> dict[str, Any]:
-    """The verdict as JSON. An admission reads the card's reader and local barcode in
-    one statement (:data:`ADMISSION`, as ``runtime.admission``); ``sessions`` gives the
-    request's database session, opened only to link a reader on their first admission
-    at the library."""
+    """The verdict as JSON; an admission carries the reader's local barcode at the
+    gate's library when linked there. It reads what it needs in one statement
+    (:data:`ADMISSION`, as ``runtime.admission``); ``sessions`` gives the request's
+    database session, opened only to link a reader on their first admission at a
+    library with an adapter (a link in any other state is left to the relay or staff,
+    as at sign-in)."""
     now = ctx.now()
     documents, replay, limiter = runtime.documents, runtime.replay, runtime.verify_limiter
     allowed = ctx.settings.cards.verifications_per_minute
@@ -57,9 +62,13 @@ def verify_online(sessions: Callable[[], Session], ctx: Context, runtime: CardRu
     serial = body["serial"]
     if verdict.ok and serial is not None:
         found = runtime.admission.first(serial=serial, library_id=gate.library_id)
-        barcode = found[1] if found is not None else None
-        if found is not None and barcode is None:
-            barcode = _first_admission(sessions(), ctx, found[0], gate)
+        barcode = None
+        if found is not None:
+            reader_id, state, linked_barcode, adapter = found
+            if state == LinkState.LINKED:
+                barcode = linked_barcode
+            elif state is None and adapter is not None:
+                barcode = _first_admission(sessions(), ctx, reader_id, gate)
         body["local_barcode"] = barcode
     return body
 

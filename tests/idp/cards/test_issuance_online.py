@@ -194,6 +194,8 @@ def test_an_admission_answers_the_barcode_at_the_gate_s_own_library_only(
         app, ctx, gate_client, make_client, reader, city, store, clock):  # noqa: F811
     import itertools
 
+    from sqlalchemy import event
+
     from adapters import PatronMatch
     from idp.models import LinkState, ReaderLink
     from idp.services.libraries import get_library
@@ -213,7 +215,15 @@ def test_an_admission_answers_the_barcode_at_the_gate_s_own_library_only(
         found: str | None = response.json["local_barcode"]
         return found
 
-    assert barcode(prov_gate) is None  # no link there, and no adapter to make one
+    statements: list[str] = []
+    listen = ("before_cursor_execute", lambda *args: statements.append(args[2]))
+    event.listen(ctx.engine, *listen)
+    try:
+        assert barcode(prov_gate) is None  # no link there, and no adapter to make one
+    finally:
+        event.remove(ctx.engine, *listen)
+    # Only the card token's own fixture statements ran: no session for the admission.
+    assert not [sql for sql in statements if "reader_links" in sql or "library_adapters" in sql]
     at_city = barcode(city_gate)
     patron = store.find(PatronMatch(reader_id=reader.reader_id))
     assert patron is not None and at_city == patron.barcode
