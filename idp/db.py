@@ -77,10 +77,9 @@ class DirectRead:
     return after a read, and the driver call spares the rest: a look-up takes less
     than half the CPU of ``engine.connect()`` + ``execute`` on an autocommit engine
     (64 against 148 µs on PostgreSQL, psycopg preparing the statement after a few
-    uses). Values go to the driver and come back
-    as it gives them, so the statement may bind and select only text and integers.
-    Pool events (the idle ping) still apply, and the pool discards a connection that
-    breaks (its reset on return fails).
+    uses). Values go to the driver and come back as it gives them, so the statement
+    may bind and select only text and integers. Pool events (the idle ping) still
+    apply, and the pool discards a connection that breaks (its reset on return fails).
     """
 
     def __init__(self, engine: Engine, statement: ClauseElement):
