@@ -10,7 +10,9 @@ the onboarding import from a generated file, so each has a stored card and a lin
 with a local barcode there. Every request carries a different token of one of those
 cards (a distinct issue time per card, never reused across runs), so each is a full
 verification ending in an admission that answers the reader's local barcode; a
-request does not find its card in a worker's memory from an earlier one.
+request does not find its card in a worker's memory from an earlier one. With
+``--unlinked`` the gates belong to another library, where no reader is linked and no
+adapter is configured (an admission answers no barcode).
 
 ``--gate-tokens N`` spreads the requests over N gate access tokens (as N gates would
 send them; one by default). ``--compare-cache`` serves the same database twice, with
@@ -89,7 +91,7 @@ def machine() -> str:
             f"{platform.release()}")
 
 
-def prepare(directory: Path, server_url: str, port: int, cards: int
+def prepare(directory: Path, server_url: str, port: int, cards: int, gate_library: str
             ) -> tuple[Path, Context, str]:
     name = f"rp_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
@@ -107,12 +109,13 @@ def prepare(directory: Path, server_url: str, port: int, cards: int
     engine.dispose()
     ctx = Context.build(load_settings(config, environ={}))
     with ctx.transaction() as session:
-        libraries.add_library(session, LibraryIn(code="CITY", name="City Library"),
-                              actor=Actor.cli(), now=ctx.now())
+        for code, name in (("CITY", "City Library"), ("TOWN", "Town Library")):
+            libraries.add_library(session, LibraryIn(code=code, name=name),
+                                  actor=Actor.cli(), now=ctx.now())
         oidc_keys.rotate(session, ctx, actor=Actor.cli())
         keys.rotate(session, ctx, actor=Actor.cli())
         _, secret = clients.add_client(
-            session, ctx, name="gates", library="CITY", kind="confidential",
+            session, ctx, name="gates", library=gate_library, kind="confidential",
             redirect_uris=[], grant_types=["client_credentials"], scopes=[],
             actor=Actor.cli())
         client_id = session.query(OAuthClient).one().client_id
@@ -242,6 +245,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--cards", type=int, default=20_000,
                         help="readers with a card and a local barcode at the gates' library")
+    parser.add_argument("--unlinked", action="store_true",
+                        help="gates of another library, where no reader is linked and "
+                             "no adapter is configured")
     parser.add_argument("--gate-tokens", type=int, default=1,
                         help="gate access tokens the requests are spread over")
     parser.add_argument("--compare-cache", action="store_true",
@@ -269,7 +275,8 @@ def main() -> None:
     servers: list[Served] = []
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        config, ctx, credentials = prepare(directory, postgres, args.port, args.cards)
+        config, ctx, credentials = prepare(directory, postgres, args.port, args.cards,
+                                           "TOWN" if args.unlinked else "CITY")
         tokens = Tokens(ctx)
         env = {**os.environ, "PYTHONPATH": str(_ROOT), "READERPASS_CONFIG": str(config),
                "READERPASS_REDIS_URL": redis_url,
@@ -301,7 +308,9 @@ def main() -> None:
     print(f"gunicorn: {args.workers} workers x {args.threads} thread(s) "
           f"({'own thread' if args.threads == 1 else 'thread pool'}); "
           f"replay cache: {'Redis' if redis_url else 'in-process'}; PostgreSQL; "
-          f"{args.gate_tokens} gate token(s); wrk -t2 -c{args.connections} -d{args.seconds}s; "
+          f"{args.gate_tokens} gate token(s); "
+          f"gates at {'TOWN (no links, no adapter)' if args.unlinked else 'CITY (all linked)'}; "
+          f"wrk -t2 -c{args.connections} -d{args.seconds}s; "
           f"median of {args.rounds} run(s)")
     print(f"{'server':24} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'srv ms/req':>10} "
           f"{'ratio':>6}")
