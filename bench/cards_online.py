@@ -109,8 +109,8 @@ def prepare(directory: Path, server_url: str, port: int, cards: int, gate_librar
     engine.dispose()
     ctx = Context.build(load_settings(config, environ={}))
     with ctx.transaction() as session:
-        for code, name in (("CITY", "City Library"), ("TOWN", "Town Library")):
-            libraries.add_library(session, LibraryIn(code=code, name=name),
+        for code, title in (("CITY", "City Library"), ("TOWN", "Town Library")):
+            libraries.add_library(session, LibraryIn(code=code, name=title),
                                   actor=Actor.cli(), now=ctx.now())
         oidc_keys.rotate(session, ctx, actor=Actor.cli())
         keys.rotate(session, ctx, actor=Actor.cli())
