@@ -36,7 +36,6 @@ import sys
 import tempfile
 import time
 import urllib.request
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,9 +43,10 @@ _ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _ROOT / "bench"]
 sys.path.insert(0, str(_ROOT))
 
-from sqlalchemy import create_engine, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+from sqlalchemy.engine import URL  # noqa: E402
 
+from bench.adapters_setup import scratch  # noqa: E402
 from bench.oidc import CpuMeter, cpu_model  # noqa: E402
 from cards import TokenSigner, serial_from_text  # noqa: E402
 from idp import migrate  # noqa: E402
@@ -91,14 +91,9 @@ def machine() -> str:
             f"{platform.release()}")
 
 
-def prepare(directory: Path, server_url: str, port: int, cards: int, gate_library: str
+def prepare(directory: Path, database: URL, port: int, cards: int, gate_library: str
             ) -> tuple[Path, Context, str]:
-    name = f"rp_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    url = database.render_as_string(hide_password=False)
     config = directory / "readerpass.toml"
     config.write_text(render_config(province_code="BENCH", province_name="Bench",
                                     instance_dir=str(directory), database_url=url,
@@ -273,9 +268,9 @@ def main() -> None:
         variants = [("baseline", {"PYTHONPATH": str(args.baseline.resolve())}),
                     ("this tree", {})]
     servers: list[Served] = []
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, scratch(postgres, "rp_bench") as database:
         directory = Path(tmp)
-        config, ctx, credentials = prepare(directory, postgres, args.port, args.cards,
+        config, ctx, credentials = prepare(directory, database, args.port, args.cards,
                                            "TOWN" if args.unlinked else "CITY")
         tokens = Tokens(ctx)
         env = {**os.environ, "PYTHONPATH": str(_ROOT), "READERPASS_CONFIG": str(config),
