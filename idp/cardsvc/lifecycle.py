@@ -57,12 +57,6 @@ def require_card(session: Session, reader: Reader) -> Card:
     return card
 
 
-def card_by_serial(session: Session, serial: str) -> Card | None:
-    if len(serial) != 16:
-        return None
-    return session.scalar(select(Card).where(Card.serial == serial.upper()))
-
-
 def _publish(session: Session, ctx: Context, revoke: Iterable[int] = (),
              restore: Iterable[int] = (), *, grew: bool = False) -> None:
     revoke, restore = list(revoke), list(restore)
