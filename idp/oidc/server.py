@@ -76,7 +76,8 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         self.register_grant(grants.ClientCredentialsGrant)
         self.register_grant(device_grant.ReaderPassDeviceCodeGrant, [id_tokens.SessionIdToken()])
         self.register_endpoint(device_grant.DeviceAuthorization)
-        self.register_endpoint(endpoints.Introspection)
+        self.introspection = endpoints.Introspection(self)
+        self.register_endpoint(self.introspection)
         self.register_endpoint(endpoints.Revocation)
         self.register_endpoint(endpoints.UserInfo(resource_protector=endpoints.resource_protector()))
 

@@ -4,9 +4,11 @@ exempt from CSRF."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g
+from authlib.consts import default_json_headers
+from flask import Blueprint, Response, g, request
 
 from ..app import db
+from . import quick_introspection
 from .keyring import NoSigningKey
 from .runtime import provider
 
@@ -55,7 +57,11 @@ def userinfo() -> Response:
 
 @bp.post("/oauth/introspect")
 def introspect() -> Response:
-    return _committed(provider().server.create_endpoint_response("introspection"))
+    server = provider().server
+    body = quick_introspection.payload(server, server.introspection, request)
+    if body is not None:
+        return _committed(server.handle_response(200, body, default_json_headers))
+    return _committed(server.create_endpoint_response("introspection"))
 
 
 @bp.post("/oauth/device_authorization")
