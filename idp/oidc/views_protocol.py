@@ -8,7 +8,7 @@ from authlib.consts import default_json_headers
 from flask import Blueprint, Response, g, request
 
 from ..app import db
-from . import quick_introspection
+from . import quick
 from .keyring import NoSigningKey
 from .runtime import provider
 
@@ -47,7 +47,11 @@ def _committed(response: Response) -> Response:
 
 @bp.post("/oauth/token")
 def token() -> Response:
-    return _committed(provider().server.create_token_response())
+    server = provider().server
+    body = quick.client_credentials(server, request)
+    if body is not None:
+        return _committed(server.handle_response(200, body, default_json_headers))
+    return _committed(server.create_token_response())
 
 
 @bp.route("/oauth/userinfo", methods=["GET", "POST"])
@@ -58,7 +62,7 @@ def userinfo() -> Response:
 @bp.post("/oauth/introspect")
 def introspect() -> Response:
     server = provider().server
-    body = quick_introspection.payload(server, server.introspection, request)
+    body = quick.introspection(server, request)
     if body is not None:
         return _committed(server.handle_response(200, body, default_json_headers))
     return _committed(server.create_endpoint_response("introspection"))
