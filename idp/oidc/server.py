@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from authlib.consts import default_json_headers
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload
 from authlib.oauth2.rfc6749 import OAuth2Request
 from authlib.oauth2.rfc9207 import IssuerParameter
-from flask import Request, request
+from flask import Request, Response, request
 from sqlalchemy import select
 
 from ..app import db
 from ..context import Context
 from ..models import Library, OAuthClient
-from . import device_grant, endpoints, grants, id_tokens, refusals
+from . import device_grant, endpoints, grants, id_tokens, quick, refusals
 from .adapters import ClientAdapter, ClientRecord
 from .cache import TtlCache
 from .clients import plausible_client_id
@@ -81,9 +82,29 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         self.register_endpoint(endpoints.Revocation)
         self.register_endpoint(endpoints.UserInfo(resource_protector=endpoints.resource_protector()))
 
+    @property
+    def public_url(self) -> str:
+        return self._ctx.settings.server.public_url
+
     def create_oauth2_request(self, _request: Any) -> _Request:
         return _Request(request._get_current_object(),  # type: ignore[attr-defined]
-                        self._ctx.settings.server.public_url)
+                        self.public_url)
+
+    def token_response(self) -> Response:
+        """The token endpoint: a usual client_credentials request through
+        :mod:`idp.oidc.quick`, anything else through Authlib's grants."""
+        body = quick.client_credentials(self, request._get_current_object())  # type: ignore[attr-defined]
+        response: Response = (self.create_token_response() if body is None
+                              else self.handle_response(200, body, default_json_headers))
+        return response
+
+    def introspection_response(self) -> Response:
+        """RFC 7662: a usual request through :mod:`idp.oidc.quick`, anything else
+        through Authlib's endpoint."""
+        body = quick.introspection(self, request._get_current_object())  # type: ignore[attr-defined]
+        response: Response = (self.create_endpoint_response("introspection") if body is None
+                              else self.handle_response(200, body, default_json_headers))
+        return response
 
     def get_authorization_grant(self, request: Any) -> Any:
         refusals.check_quoted_parameters(request.payload.data)

@@ -4,11 +4,9 @@ exempt from CSRF."""
 
 from __future__ import annotations
 
-from authlib.consts import default_json_headers
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, g
 
 from ..app import db
-from . import quick
 from .keyring import NoSigningKey
 from .runtime import provider
 
@@ -47,11 +45,7 @@ def _committed(response: Response) -> Response:
 
 @bp.post("/oauth/token")
 def token() -> Response:
-    server = provider().server
-    body = quick.client_credentials(server, request)
-    if body is not None:
-        return _committed(server.handle_response(200, body, default_json_headers))
-    return _committed(server.create_token_response())
+    return _committed(provider().server.token_response())
 
 
 @bp.route("/oauth/userinfo", methods=["GET", "POST"])
@@ -61,11 +55,7 @@ def userinfo() -> Response:
 
 @bp.post("/oauth/introspect")
 def introspect() -> Response:
-    server = provider().server
-    body = quick.introspection(server, request)
-    if body is not None:
-        return _committed(server.handle_response(200, body, default_json_headers))
-    return _committed(server.create_endpoint_response("introspection"))
+    return _committed(provider().server.introspection_response())
 
 
 @bp.post("/oauth/device_authorization")

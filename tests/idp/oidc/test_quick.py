@@ -158,6 +158,13 @@ def test_usual_client_credentials_requests_do_not_reach_authlib_and_their_tokens
             seen = web.post(INTROSPECT, data={"token": issued.json["access_token"]},
                             auth=(resource.client_id, resource.secret)).json
             assert seen["active"] is True and seen["client_id"] == backend.client_id
+        encoded = [web.post(TOKEN, data=body, content_type=FORM,
+                            headers=_basic(backend.client_id, backend.secret))
+                   for body in (b"grant_type=client%5Fcredentials&scope=reader%5Fcard",
+                                b"grant_type=client_credentials&scope=reader_card+reader_card")]
+        assert [answer.json["scope"] for answer in encoded] == ["reader_card",
+                                                                 "reader_card reader_card"]
+        assert calls == []
         wrong = web.post(TOKEN, data={"grant_type": CC},
                          auth=(backend.client_id, resource.secret))
         assert wrong.status_code == 401 and calls == ["token"]
@@ -212,6 +219,45 @@ def test_a_repeated_parameter_gets_authlib_s_answer(world, name):
         fields = [(key, value) for key, value in usual.items() if key != name]
         body = _body([(name, first), *fields, (name, second)])
         assert _same_answer_as_authlib(world["web"], path, body, {}) in (200, 400, 401)
+
+
+@pytest.mark.parametrize("order", [["client_secret_basic", "client_secret_post"],
+                                   ["client_secret_post", "client_secret_basic"]])
+def test_credentials_in_both_places_are_read_in_authlib_s_order(world, order, monkeypatch):
+    """Basic credentials of another library's client, form credentials of one of the
+    token's library: which one is used decides the answer."""
+    monkeypatch.setattr(endpoints.Introspection, "CLIENT_AUTH_METHODS", order)
+    stranger, resource = world["stranger"], world["resource"]
+    body = _body([("token", world["own"]), ("client_id", resource.client_id),
+                  ("client_secret", resource.secret)])
+    _same_answer_as_authlib(world["web"], INTROSPECT, body,
+                            _basic(stranger.client_id, stranger.secret))
+    with _counting_authlib() as calls:
+        answer = world["web"].post(INTROSPECT, data=body, content_type=FORM,
+                                   headers=_basic(stranger.client_id, stranger.secret))
+    form_first = order[0] == "client_secret_post"
+    assert answer.json["active"] is form_first
+    assert calls == ([] if form_first else ["introspection"])  # the foreign client's: Authlib
+
+
+def test_expired_tokens_get_authlib_s_answer(world, clock, ctx):
+    clock.advance(seconds=ctx.settings.oidc.access_token_seconds + 1)
+    resource = world["resource"]
+    for token in (world["own"], world["reader"]):
+        body = _body([("token", token)])
+        assert _same_answer_as_authlib(world["web"], INTROSPECT, body,
+                                       _basic(resource.client_id, resource.secret)) == 200
+
+
+@pytest.mark.parametrize("known", [True, False])
+def test_a_body_over_the_request_limit_gets_authlib_s_answer(world, app, known):
+    """Authlib's introspection refuses an unknown client before it reads the form."""
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    resource = world["resource"]
+    body = _body([("token", world["own"]), ("padding", "x" * 2000)])
+    status = _same_answer_as_authlib(world["web"], INTROSPECT, body, _basic(
+        resource.client_id if known else "prov-unknown", resource.secret))
+    assert status == (413 if known else 401)
 
 
 @pytest.mark.parametrize("query", [f"grant_type={CC}", "scope=openid", "scope=reader_card",
