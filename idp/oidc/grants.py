@@ -161,11 +161,18 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[mis
 
     def validate_token_request(self) -> None:
         super().validate_token_request()
-        scope = self.request.payload.scope
-        if self.request.client.get_allowed_scope(scope) is None:
-            raise InvalidScopeError("the client may not request this scope")
-        if "openid" in (scope or "").split():
-            raise InvalidScopeError("openid needs a reader; client_credentials has none")
+        refusal = scope_refusal(self.request.client, self.request.payload.scope)
+        if refusal is not None:
+            raise InvalidScopeError(refusal)
+
+
+def scope_refusal(client: Any, scope: str | None) -> str | None:
+    """Why a client_credentials request may not have ``scope``, or None when it may."""
+    if client.get_allowed_scope(scope) is None:
+        return "the client may not request this scope"
+    if "openid" in (scope or "").split():
+        return "openid needs a reader; client_credentials has none"
+    return None
 
 
 def save_token(token: dict[str, Any], request: Any) -> None:

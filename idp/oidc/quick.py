@@ -28,12 +28,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
 
 from authlib.common.security import is_secure_transport
+from authlib.oauth2.rfc6749 import InvalidScopeError
 from flask import Request
 
 from ..app import db
 from .adapters import ClientAdapter
 from .endpoints import check_access_token
-from .grants import ClientCredentialsGrant
+from .grants import ClientCredentialsGrant, scope_refusal
 
 if TYPE_CHECKING:
     from .server import Server
@@ -57,11 +58,9 @@ def introspection(server: Server, request: Request) -> dict[str, Any] | None:
             fields.get("token_type_hint", "access_token") != "access_token"):
         return None
     token = check_access_token(db, token_string)
-    if token is None or token.is_expired() or token.is_revoked() or (
-            not endpoint.check_permission(token, client, None)):
+    if token is None or not endpoint.check_permission(token, client, None):
         return None
-    body = endpoint.introspect_token(token)
-    body.setdefault("active", True)
+    body: dict[str, Any] = endpoint.create_introspection_payload(token)
     return body
 
 
@@ -73,10 +72,12 @@ def client_credentials(server: Server, request: Request) -> dict[str, Any] | Non
     client = _client(server, request, fields, ClientCredentialsGrant.TOKEN_ENDPOINT_AUTH_METHODS,
                      "token")
     scope = fields.get("scope")
-    requested = (scope or "").split()
     if client is None or not client.check_grant_type(GRANT) or (
-            not set(server.scopes_supported).issuperset(requested)) or (
-            client.get_allowed_scope(scope) is None or "openid" in requested):
+            scope_refusal(client, scope) is not None):
+        return None
+    try:
+        server.validate_requested_scope(scope)
+    except InvalidScopeError:
         return None
     token: dict[str, Any] = server.generate_token(
         grant_type=GRANT, client=client, user=None, scope=scope, expires_in=None,

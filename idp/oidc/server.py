@@ -3,6 +3,7 @@ registered (STYLE 3: register, don't branch)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from authlib.consts import default_json_headers
@@ -93,16 +94,18 @@ class Server(AuthorizationServer):  # type: ignore[misc]
     def token_response(self) -> Response:
         """The token endpoint: a usual client_credentials request through
         :mod:`idp.oidc.quick`, anything else through Authlib's grants."""
-        body = quick.client_credentials(self, request._get_current_object())  # type: ignore[attr-defined]
-        response: Response = (self.create_token_response() if body is None
-                              else self.handle_response(200, body, default_json_headers))
-        return response
+        return self._quick_or(quick.client_credentials, self.create_token_response)
 
     def introspection_response(self) -> Response:
         """RFC 7662: a usual request through :mod:`idp.oidc.quick`, anything else
         through Authlib's endpoint."""
-        body = quick.introspection(self, request._get_current_object())  # type: ignore[attr-defined]
-        response: Response = (self.create_endpoint_response("introspection") if body is None
+        return self._quick_or(quick.introspection,
+                              lambda: self.create_endpoint_response("introspection"))
+
+    def _quick_or(self, answer: Callable[[Server, Request], dict[str, Any] | None],
+                  general: Callable[[], Response]) -> Response:
+        body = answer(self, request._get_current_object())  # type: ignore[attr-defined]
+        response: Response = (general() if body is None
                               else self.handle_response(200, body, default_json_headers))
         return response
 
