@@ -15,6 +15,7 @@ from ..context import Context
 def init_app(app: Flask, ctx: Context) -> None:
     from ..oidc.runtime import EXTENSION as OIDC
     from . import views_documents, views_gate, views_page, views_reader, views_staff
+    from .quick import QuickVerify
     from .runtime import EXTENSION, CardRuntime
 
     runtime = app.extensions[EXTENSION] = CardRuntime(ctx)
@@ -26,3 +27,4 @@ def init_app(app: Flask, ctx: Context) -> None:
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
     app.register_blueprint(views_page.bp)
+    app.wsgi_app = QuickVerify(app.wsgi_app, app, runtime)  # type: ignore[method-assign]

@@ -21,11 +21,16 @@ from ..oidc.views_pages import current_principal
 READER_SCOPE = "reader_card"
 
 
-def _bearer() -> str | None:
-    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+def bearer_value(authorization: str) -> str | None:
+    """The token of an ``Authorization: Bearer TOKEN`` header's value, else ``None``."""
+    scheme, _, value = authorization.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         return None
     return value.strip()
+
+
+def _bearer() -> str | None:
+    return bearer_value(request.headers.get("Authorization", ""))
 
 
 def _token() -> AccessToken:

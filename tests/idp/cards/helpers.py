@@ -12,6 +12,7 @@ from idp.context import Context
 from idp.models import OAuthClient, Reader
 from idp.oidc import sessions
 from idp.oidc.runtime import provider
+from idp.services import staff
 from idp.services.actor import Actor
 
 
@@ -47,6 +48,23 @@ def reader_token(app: Any, ctx: Context, reader_id: str, client_id: str,
         token, _ = provider().tokens.access_token(client_id=client_id, subject="s",
                                                   scope=scope, sid=sid)
         return token
+
+
+def redis_workers(ctx: Context, settings: Any, redis_url: str, count: int = 2) -> list[Any]:
+    """``count`` apps on one database, sharing the Redis replay cache (as workers do)."""
+    import dataclasses
+
+    from idp.app import create_app
+
+    shared = settings.model_copy(update={
+        "redis": settings.redis.model_copy(update={"url": redis_url})})
+    return [create_app(context=dataclasses.replace(ctx, settings=shared))
+            for _ in range(count)]
+
+
+def staff_token(ctx: Context) -> str:
+    with ctx.transaction() as session:
+        return staff.create_token(session, ctx.hasher, "desk", actor=Actor.cli(), now=ctx.now())
 
 
 def bearer(token: str) -> dict[str, str]:

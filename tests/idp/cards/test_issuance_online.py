@@ -12,7 +12,7 @@ from cards import CardKey, MemoryReplayCache, TokenSigner, new_serial, verify
 from tests.cards.test_qr import decode_qr, rasterise_svg
 from tests.idp.adapters.conftest import city, store  # noqa: F401  (fixtures)
 
-from .helpers import bearer, gate_token, reader_token, token_for
+from .helpers import bearer, gate_token, reader_token, redis_workers, staff_token, token_for
 
 
 @pytest.fixture
@@ -141,34 +141,19 @@ def test_online_verdicts(app, ctx, gate_client, reader, clock):
     assert check("RP1" + "A" * 144) in ("malformed", "unknown_key")
     assert check("hello") == "malformed"
     lost = client.post(f"/api/readers/{reader.reader_id}/card/lost",
-                       headers=bearer(_staff(ctx)), json={})
+                       headers=bearer(staff_token(ctx)), json={})
     assert lost.status_code == 200
     assert check(token_for(ctx, reader.reader_id, now + 1)) == "revoked"
 
 
 def test_online_endpoint_with_the_redis_replay_cache(app, ctx, gate_client, reader, redis_url,
                                                      settings):
-    import dataclasses
-
-    from idp.app import create_app
-
-    redis_settings = settings.model_copy(update={
-        "redis": settings.redis.model_copy(update={"url": redis_url})})
-    shared = [create_app(context=dataclasses.replace(ctx, settings=redis_settings))
-              for _ in range(2)]
+    shared = redis_workers(ctx, settings, redis_url)
     token = gate_token(shared[0], gate_client.client_id, gate_client.secret)
     text = token_for(ctx, reader.reader_id)
     answers = [one.test_client().post("/cards/verify", json={"token": text},
                                       headers=bearer(token)).json["reason"] for one in shared]
     assert answers == ["ok", "replayed"]  # two workers, one replay cache
-
-
-def _staff(ctx) -> str:
-    from idp.services import staff
-    from idp.services.actor import Actor
-
-    with ctx.transaction() as session:
-        return staff.create_token(session, ctx.hasher, "desk", actor=Actor.cli(), now=ctx.now())
 
 
 def test_first_online_admission_links_the_patron_and_returns_its_barcode(
