@@ -90,27 +90,41 @@ class RedisReplayCache:
 
 
 class ThreadClients:
-    """``SET`` through one single-connection Redis client per thread.
+    """``SET`` sent and read on one Redis connection per thread.
 
-    A pooled client checks a connection out and back in on every command, which
-    costs about a quarter of the client's CPU for a command this small; a
-    single-connection client must not be shared between threads, so each thread
-    has its own (created on its first command, after any fork).
+    The client's command path (argument handling, the connection lock and pool
+    bookkeeping, the retry wrapper) costs about as much CPU as the send and the
+    read themselves for a command this small, so the command goes to the
+    connection directly. A connection must not be shared between threads: each
+    thread has its own, made on its first command (after any fork). A command that
+    meets a broken connection (Redis restarted, or closed an idle client) is sent
+    once more on a new one, as the client's own retry would; a second failure is
+    raised, so a cache that cannot be reached refuses rather than admits.
     """
 
     def __init__(self, url: str) -> None:
         self.url = url
         self._local = threading.local()
 
-    def client(self) -> Any:
-        found = getattr(self._local, "client", None)
+    def connection(self) -> Any:
+        found = getattr(self._local, "connection", None)
         if found is None:
             import redis  # imported here so gates without Redis never load the client
 
-            found = self._local.client = redis.Redis.from_url(
-                self.url, single_connection_client=True)
+            found = self._local.connection = redis.ConnectionPool.from_url(
+                self.url).make_connection()
         return found
 
     def set(self, name: str, value: str, *, ex: int | None = None, nx: bool = False) -> object:
-        result: object = self.client().set(name, value, ex=ex, nx=nx)
-        return result
+        import redis
+
+        command = ("SET", name, value, *(("EX", ex) if ex is not None else ()),
+                   *(("NX",) if nx else ()))
+        connection = self.connection()
+        try:
+            connection.send_command(*command)
+            return connection.read_response()
+        except (redis.ConnectionError, redis.TimeoutError):
+            connection.disconnect()
+            connection.send_command(*command)
+            return connection.read_response()

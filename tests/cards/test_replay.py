@@ -67,13 +67,31 @@ def test_redis_cache_fails_closed_when_redis_is_unreachable() -> None:
 def test_redis_cache_from_url_gives_each_thread_its_own_connection(redis_url: str) -> None:
     cache = RedisReplayCache.from_url(redis_url, prefix="p:")
     assert isinstance(cache.client, ThreadClients) and cache.prefix == "p:"
-    here = cache.client.client()
+    here = cache.client.connection()
     with ThreadPoolExecutor(1) as pool:
-        there = pool.submit(cache.client.client).result()
-    assert isinstance(here, redis.Redis) and here is cache.client.client()
-    assert there is not here and here.connection is not there.connection
-    here.close()
-    there.close()
+        there = pool.submit(cache.client.connection).result()
+    assert isinstance(here, redis.Connection) and here is cache.client.connection()
+    assert there is not here
+    here.disconnect()
+    there.disconnect()
+
+
+@pytest.mark.redis
+def test_redis_cache_sends_again_on_a_connection_redis_closed(redis_url: str) -> None:
+    prefix = f"readerpass-test:{secrets.token_hex(8)}:"
+    cache = RedisReplayCache.from_url(redis_url, prefix=prefix)
+    connection = cache.client.connection()
+    connection.send_command("CLIENT", "ID")
+    admin = redis.Redis.from_url(redis_url)
+    try:
+        assert admin.client_kill_filter(_id=connection.read_response()) == 1
+        assert cache.first_use(SERIAL, NOW, NOW + 89, NOW)  # on a new connection
+        assert not cache.first_use(SERIAL, NOW, NOW + 89, NOW + 1)
+        assert admin.ttl(f"{prefix}{serial_to_text(SERIAL)}:{NOW}") > 0
+    finally:
+        admin.delete(f"{prefix}{serial_to_text(SERIAL)}:{NOW}")
+        admin.close()
+        connection.disconnect()
 
 
 def test_redis_cache_uses_set_nx_with_the_token_window() -> None:
