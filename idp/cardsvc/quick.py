@@ -67,7 +67,8 @@ class QuickVerify:
         gate = None if value is None else self.runtime.gates.get(
             value, int(self.ctx.now().timestamp()))
         length = environ.get("CONTENT_LENGTH", "")
-        limit = min(MAX_BODY, self.app.config["MAX_CONTENT_LENGTH"] or MAX_BODY)
+        configured = self.app.config["MAX_CONTENT_LENGTH"]
+        limit = MAX_BODY if configured is None else min(MAX_BODY, configured)
         if gate is None or not (length.isdigit() and 0 < int(length) <= limit):
             return None
         body = environ["wsgi.input"].read(int(length))
