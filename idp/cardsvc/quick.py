@@ -28,16 +28,15 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from ..web.headers import WSGIApp
 from .auth import Gate, bearer_value
-from .verification import MAX_TEXT, verify_online
+from .verification import scanned_text, verify_online
 
 if TYPE_CHECKING:
     from .runtime import CardRuntime
 
 PATH = "/cards/verify"
 MAX_BODY = 1024
-
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 class QuickVerify:
@@ -60,8 +59,7 @@ class QuickVerify:
     def usual_request(self, environ: dict[str, Any]) -> tuple[Gate, str] | None:
         """The gate and the scanned text of a usual request, else ``None``. Reads
         nothing but the body, which it leaves for Flask to read again."""
-        if (environ.get("CONTENT_TYPE") != "application/json"
-                or "HTTP_TRANSFER_ENCODING" in environ or self.app.debug):
+        if environ.get("CONTENT_TYPE") != "application/json" or self.app.debug:
             return None  # (in debug mode Flask indents its JSON)
         value = bearer_value(environ.get("HTTP_AUTHORIZATION", ""))
         gate = None if value is None else self.runtime.gates.get(
@@ -79,10 +77,8 @@ class QuickVerify:
             data = json.loads(body)  # as Flask's get_json: bytes, encoding detected
         except ValueError:
             return None
-        text = data.get("token") if isinstance(data, dict) else None
-        if not isinstance(text, str) or not 0 < len(text) <= MAX_TEXT:
-            return None
-        return gate, text
+        text = scanned_text(data.get("token") if isinstance(data, dict) else None)
+        return None if text is None else (gate, text)
 
     def answer(self, environ: dict[str, Any], start_response: Callable[..., Any],
                gate: Gate, text: str) -> Iterable[bytes]:

@@ -26,6 +26,11 @@ if TYPE_CHECKING:
 
 MAX_TEXT = 300
 
+
+def scanned_text(value: object) -> str | None:
+    """``value`` when it is text the endpoint verifies (1 to ``MAX_TEXT`` characters)."""
+    return value if isinstance(value, str) and 0 < len(value) <= MAX_TEXT else None
+
 _cards, _links = Card.__table__, ReaderLink.__table__
 _adapters = LibraryAdapterConfig.__table__
 #: What an admission needs, in one statement: the card's reader, their link at the

@@ -11,7 +11,7 @@ from ..app import current_context, db
 from . import scans
 from .auth import current_gate
 from .runtime import runtime
-from .verification import MAX_TEXT, verify_online
+from .verification import MAX_TEXT, scanned_text, verify_online
 
 bp = Blueprint("cards_gate", __name__)
 
@@ -23,10 +23,10 @@ def verify() -> Response:
     gate = current_gate(card.gates, int(current_context().now().timestamp()))
     if request.is_json:
         data = request.get_json(silent=True)
-        text = data.get("token") if isinstance(data, dict) else None
+        text = scanned_text(data.get("token") if isinstance(data, dict) else None)
     else:
-        text = request.get_data(as_text=True).strip()
-    if not isinstance(text, str) or not text or len(text) > MAX_TEXT:
+        text = scanned_text(request.get_data(as_text=True).strip())
+    if text is None:
         raise BadRequest(f"send the scanned text as {{\"token\": ...}} (at most {MAX_TEXT} "
                          "characters)", field="token")
     body = verify_online(db, current_context(), card, gate, text)
