@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from .db import make_engine, make_session_factory
+from .direct_read import ReadConnections
 from .messaging import MessageSender, make_sender
 from .pii import KeyedHasher, PiiCipher
 from .relay.pool import AdapterPool
@@ -32,6 +33,8 @@ class Context:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    #: Connections threads keep for the hottest look-ups (idp.direct_read).
+    reads: ReadConnections
     cipher: PiiCipher
     hasher: KeyedHasher
     passwords: PasswordHasher
@@ -58,6 +61,8 @@ class Context:
             settings=settings,
             engine=engine,
             sessions=make_session_factory(engine),
+            # Half the pool at most, so sessions always find connections.
+            reads=ReadConnections(engine, limit=settings.database.pool_size // 2),
             cipher=PiiCipher(security.pii_keyring()),
             hasher=KeyedHasher(security.hash_key_bytes()),
             passwords=PasswordHasher(
@@ -91,4 +96,5 @@ class Context:
 
     def dispose(self) -> None:
         self.adapters.close()
+        self.reads.close()
         self.engine.dispose()

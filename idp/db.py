@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import ClauseElement, ColumnElement, Engine, any_, bindparam, create_engine, event
+from sqlalchemy import ColumnElement, Engine, any_, bindparam, create_engine, event
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
-from sqlalchemy.sql.compiler import SQLCompiler
 
 from adapters.sqltools import ping_when_idle
 
@@ -67,47 +66,3 @@ def among(session: Session, column: InstrumentedAttribute[Any],
         return column.in_(list(values))
     keys = bindparam(None, list(values), type_=ARRAY(column.type))
     return column == any_(keys)
-
-
-class DirectRead:
-    """A read-only Core statement for the hottest look-ups, run on a pooled DBAPI
-    connection in autocommit, without SQLAlchemy's Connection and Result objects.
-
-    Autocommit spares the ``ROLLBACK`` round trip a pooled connection costs on its
-    return after a read, and the driver call spares the rest: a look-up takes less
-    than half the CPU of ``engine.connect()`` + ``execute`` on an autocommit engine
-    (64 against 148 µs on PostgreSQL, psycopg preparing the statement after a few
-    uses). Values go to the driver and come back as it gives them, so the statement
-    may bind and select only text and integers. Pool events (the idle ping) still
-    apply, and the pool discards a connection that breaks (its reset on return fails).
-    """
-
-    def __init__(self, engine: Engine, statement: ClauseElement):
-        compiled = statement.compile(dialect=engine.dialect)
-        assert isinstance(compiled, SQLCompiler)  # a statement, not DDL
-        self._engine = engine
-        self._sql = str(compiled)
-        self._defaults = {name: bound.effective_value  # values the statement binds itself
-                          for name, bound in compiled.binds.items() if not bound.required}
-        self._order = compiled.positiontup if compiled.positional else None
-
-    def first(self, **values: Any) -> tuple[Any, ...] | None:
-        params = {**self._defaults, **values}
-        args = [params[name] for name in self._order] if self._order is not None else params
-        dialect = self._engine.dialect
-        pooled = self._engine.raw_connection()
-        connection, cursor = pooled.dbapi_connection, None
-        assert connection is not None  # a checked-out connection has one
-        try:
-            dialect.set_isolation_level(connection, "AUTOCOMMIT")
-            try:
-                cursor = pooled.cursor()
-                cursor.execute(self._sql, args)
-                row = cursor.fetchone()
-                return tuple(row) if row is not None else None
-            finally:
-                dialect.reset_isolation_level(connection)
-        finally:
-            if cursor is not None:
-                cursor.close()
-            pooled.close()

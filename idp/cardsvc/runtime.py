@@ -15,7 +15,7 @@ from cards import (
 from cards.jws import strong_etag
 
 from ..context import Context
-from ..db import DirectRead
+from ..direct_read import DirectRead
 from ..oidc.ratelimit import MemoryRateLimiter, RateLimiter, make_limiter
 from .auth import GateTokens
 from .documents import Documents
@@ -32,7 +32,7 @@ class CardRuntime:
         self.documents = Documents(ctx)
         self.signers = Signers()
         self.gates = GateTokens(ctx.settings.cards.gate_token_cache_seconds)
-        self.admission = DirectRead(ctx.engine, ADMISSION)
+        self.admission = DirectRead(ctx.reads, ADMISSION)
         redis_url = ctx.settings.redis.url
         self.limiter = limiter or make_limiter(redis_url)
         # The verification limit guards against a runaway gate; counting it in-process
