@@ -31,12 +31,15 @@ from adapters.sqltools import PING_AFTER_IDLE_SECONDS
 
 
 class Held:
-    """A thread's connection and when it last served a read."""
+    """A thread's connection, its cursor where one is kept, and when it last served
+    a read."""
 
-    __slots__ = ("pooled", "thread", "used")
+    __slots__ = ("cursor", "pooled", "thread", "used")
 
-    def __init__(self, thread: threading.Thread, pooled: PoolProxiedConnection):
-        self.thread, self.pooled, self.used = thread, pooled, time.monotonic()
+    def __init__(self, thread: threading.Thread, pooled: PoolProxiedConnection,
+                 cursor: Any | None):
+        self.thread, self.pooled, self.cursor = thread, pooled, cursor
+        self.used = time.monotonic()
 
 
 class ReadConnections:
@@ -51,6 +54,9 @@ class ReadConnections:
         self._held: dict[threading.Thread, Held | None] = {}  # None: being checked out
         self._lock = threading.Lock()
         self._closed = False
+        # psycopg's cursor holds no server state once a result is read, and making
+        # one costs ~8 µs; SQLite's would keep a statement (and its snapshot) open.
+        self._keep_cursor = engine.dialect.name == "postgresql"
 
     def held(self) -> Held | None:
         """This thread's connection, in autocommit (the caller sets ``used`` after
@@ -66,7 +72,7 @@ class ReadConnections:
         with self._lock:
             if self._held.get(held.thread) is held:
                 del self._held[held.thread]
-        self.give_back(held.pooled)
+        self._release(held)
 
     def count(self) -> int:
         return len(self._held)
@@ -79,7 +85,7 @@ class ReadConnections:
             held, self._held = list(self._held.values()), {}
         for each in held:
             if each is not None:
-                self.give_back(each.pooled)
+                self._release(each)
 
     def _take(self, thread: threading.Thread, idle: Held | None) -> Held | None:
         with self._lock:
@@ -91,24 +97,33 @@ class ReadConnections:
                 self._held[thread] = None
         for each in gone:
             if each is not None:
-                self.give_back(each.pooled)
+                self._release(each)
         if not slot:
             return None
         try:
             pooled = self.checkout()
             if idle is not None:  # its idle time is ours, which the pool did not see
                 pooled = self._pinged(pooled)
+            try:
+                held = Held(thread, pooled, pooled.cursor() if self._keep_cursor else None)
+            except BaseException:
+                self.give_back(pooled)
+                raise
         except BaseException:
             with self._lock:
                 self._held.pop(thread, None)
             raise
-        held = Held(thread, pooled)
         with self._lock:
             if self._held.get(thread, held) is None:  # still reserved: not closed since
                 self._held[thread] = held
                 return held
-        self.give_back(pooled)
+        self._release(held)
         return None
+
+    def _release(self, held: Held) -> None:
+        if held.cursor is not None:
+            held.cursor.close()  # client-side only
+        self.give_back(held.pooled)
 
     def _pinged(self, pooled: PoolProxiedConnection) -> PoolProxiedConnection:
         dialect, connection = self.engine.dialect, pooled.dbapi_connection
@@ -119,6 +134,9 @@ class ReadConnections:
             pooled.invalidate()
             self.give_back(pooled)
             return self.checkout()  # the pool pings it if it was idle
+        except BaseException:
+            self.give_back(pooled)
+            raise
         return pooled
 
     def checkout(self) -> PoolProxiedConnection:
@@ -166,22 +184,27 @@ class DirectRead:
         if held is None:  # other threads hold all the connections reads may keep
             pooled = reads.checkout()
             try:
-                return self._run(pooled, args)
+                return self._run(pooled, None, args)
             finally:
                 reads.give_back(pooled)
         try:
-            row = self._run(held.pooled, args)
+            row = self._run(held.pooled, held.cursor, args)
         except BaseException:
             reads.failed(held)
             raise
         held.used = time.monotonic()
         return row
 
-    def _run(self, pooled: PoolProxiedConnection, args: Any) -> tuple[Any, ...] | None:
-        cursor = pooled.cursor()
-        try:
-            cursor.execute(self._sql, args)
-            row = cursor.fetchone()
-        finally:
-            cursor.close()  # on SQLite an open statement would keep its read snapshot
+    def _run(self, pooled: PoolProxiedConnection, kept: Any | None,
+             args: Any) -> tuple[Any, ...] | None:
+        if kept is not None:
+            kept.execute(self._sql, args)
+            row = kept.fetchone()
+        else:
+            cursor = pooled.cursor()
+            try:
+                cursor.execute(self._sql, args)
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
         return tuple(row) if row is not None else None
