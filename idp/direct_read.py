@@ -2,10 +2,10 @@
 
 An online card verification reads one row (:data:`idp.cardsvc.verification.ADMISSION`).
 Through a session that read costs a checkout, SQLAlchemy's ``Connection`` and
-``Result``, a ``ROLLBACK`` round trip and a checkin; through :class:`DirectRead` it is
-the driver's ``execute`` on a connection the thread already holds, in autocommit
-(on PostgreSQL 35 against 72 µs of CPU with a checkout and checkin around it, and
-148 µs through ``engine.connect()``).
+``Result``, a ``ROLLBACK`` round trip and a checkin. Through :class:`DirectRead` it
+is one driver call on a connection the thread already holds, in autocommit: on
+PostgreSQL ~25 µs of CPU, against 72 µs with a checkout, an autocommit switch and a
+checkin around psycopg's cursor, and 148 µs through ``engine.connect()``.
 
 Held connections come from the engine's pool and count against it
 (``[database] pool_size``), so :class:`ReadConnections` lets only ``limit`` threads
@@ -29,17 +29,16 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 from adapters.sqltools import PING_AFTER_IDLE_SECONDS
 
+from .pq_read import PreparedRead
+
 
 class Held:
-    """A thread's connection, its cursor where one is kept, and when it last served
-    a read."""
+    """A thread's connection and when it last served a read."""
 
-    __slots__ = ("cursor", "pooled", "thread", "used")
+    __slots__ = ("pooled", "thread", "used")
 
-    def __init__(self, thread: threading.Thread, pooled: PoolProxiedConnection,
-                 cursor: Any | None):
-        self.thread, self.pooled, self.cursor = thread, pooled, cursor
-        self.used = time.monotonic()
+    def __init__(self, thread: threading.Thread, pooled: PoolProxiedConnection):
+        self.thread, self.pooled, self.used = thread, pooled, time.monotonic()
 
 
 class ReadConnections:
@@ -54,9 +53,6 @@ class ReadConnections:
         self._held: dict[threading.Thread, Held | None] = {}  # None: being checked out
         self._lock = threading.Lock()
         self._closed = False
-        # psycopg's cursor holds no server state once a result is read, and making
-        # one costs ~8 µs; SQLite's would keep a statement (and its snapshot) open.
-        self._keep_cursor = engine.dialect.name == "postgresql"
 
     def held(self) -> Held | None:
         """This thread's connection, in autocommit (the caller sets ``used`` after
@@ -72,7 +68,7 @@ class ReadConnections:
         with self._lock:
             if self._held.get(held.thread) is held:
                 del self._held[held.thread]
-        self._release(held)
+        self.give_back(held.pooled)
 
     def count(self) -> int:
         return len(self._held)
@@ -85,7 +81,7 @@ class ReadConnections:
             held, self._held = list(self._held.values()), {}
         for each in held:
             if each is not None:
-                self._release(each)
+                self.give_back(each.pooled)
 
     def _take(self, thread: threading.Thread, idle: Held | None) -> Held | None:
         with self._lock:
@@ -97,18 +93,14 @@ class ReadConnections:
                 self._held[thread] = None
         for each in gone:
             if each is not None:
-                self._release(each)
+                self.give_back(each.pooled)
         if not slot:
             return None
         try:
             pooled = self.checkout()
             if idle is not None:  # its idle time is ours, which the pool did not see
                 pooled = self._pinged(pooled)
-            try:
-                held = Held(thread, pooled, pooled.cursor() if self._keep_cursor else None)
-            except BaseException:
-                self.give_back(pooled)
-                raise
+            held = Held(thread, pooled)
         except BaseException:
             with self._lock:
                 self._held.pop(thread, None)
@@ -117,13 +109,8 @@ class ReadConnections:
             if self._held.get(thread, held) is None:  # still reserved: not closed since
                 self._held[thread] = held
                 return held
-        self._release(held)
-        return None
-
-    def _release(self, held: Held) -> None:
-        if held.cursor is not None:
-            held.cursor.close()  # client-side only
         self.give_back(held.pooled)
+        return None
 
     def _pinged(self, pooled: PoolProxiedConnection) -> PoolProxiedConnection:
         dialect, connection = self.engine.dialect, pooled.dbapi_connection
@@ -162,49 +149,50 @@ class ReadConnections:
 
 
 class DirectRead:
-    """A read-only Core statement run with the driver's cursor on a connection from
-    :class:`ReadConnections`, without SQLAlchemy's Connection and Result objects.
-    Values go to the driver and come back as it gives them, so the statement may
-    bind and select only text and integers."""
+    """A read-only Core statement run on a connection from :class:`ReadConnections`,
+    without SQLAlchemy's Connection and Result objects: on PostgreSQL through psycopg
+    as a statement libpq prepared (:mod:`idp.pq_read`), elsewhere with the driver's
+    cursor. It binds and selects only text and integers, which come back as the
+    driver gives them."""
 
     def __init__(self, reads: ReadConnections, statement: ClauseElement):
-        compiled = statement.compile(dialect=reads.engine.dialect)
-        assert isinstance(compiled, SQLCompiler)  # a statement, not DDL
+        dialect = reads.engine.dialect
         self._reads = reads
+        self._prepared = PreparedRead(statement, dialect) if dialect.driver == "psycopg" else None
+        compiled = statement.compile(dialect=dialect)
+        assert isinstance(compiled, SQLCompiler)  # a statement, not DDL
         self._sql = str(compiled)
         self._defaults = {name: bound.effective_value  # values the statement binds itself
                           for name, bound in compiled.binds.items() if not bound.required}
         self._order = compiled.positiontup if compiled.positional else None
 
     def first(self, **values: Any) -> tuple[Any, ...] | None:
-        params = {**self._defaults, **values}
-        args = [params[name] for name in self._order] if self._order is not None else params
         reads = self._reads
         held = reads.held()
         if held is None:  # other threads hold all the connections reads may keep
             pooled = reads.checkout()
             try:
-                return self._run(pooled, None, args)
+                return self._run(pooled, values)
             finally:
                 reads.give_back(pooled)
         try:
-            row = self._run(held.pooled, held.cursor, args)
+            row = self._run(held.pooled, values)
         except BaseException:
             reads.failed(held)
             raise
         held.used = time.monotonic()
         return row
 
-    def _run(self, pooled: PoolProxiedConnection, kept: Any | None,
-             args: Any) -> tuple[Any, ...] | None:
-        if kept is not None:
-            kept.execute(self._sql, args)
-            row = kept.fetchone()
-        else:
-            cursor = pooled.cursor()
-            try:
-                cursor.execute(self._sql, args)
-                row = cursor.fetchone()
-            finally:
-                cursor.close()
+    def _run(self, pooled: PoolProxiedConnection,
+             values: dict[str, Any]) -> tuple[Any, ...] | None:
+        if self._prepared is not None:
+            return self._prepared.first(pooled, values)
+        params = {**self._defaults, **values}
+        args = [params[name] for name in self._order] if self._order is not None else params
+        cursor = pooled.cursor()
+        try:
+            cursor.execute(self._sql, args)
+            row = cursor.fetchone()
+        finally:
+            cursor.close()  # on SQLite an open statement would keep its read snapshot
         return tuple(row) if row is not None else None
