@@ -9,6 +9,10 @@ cache and generator-driven wait around it: 35 against 22 µs of CPU for a one-ro
 look-up here. libpq blocks in C with the interpreter lock released, as psycopg's
 own waiting does.
 
+A statement deallocated meanwhile (``DEALLOCATE ALL``) is prepared again. As with
+psycopg's own prepared statements, a pooler that hands each transaction to another
+server connection (PgBouncer in transaction mode before 1.21) must not sit between.
+
 Only text and integers go in and come out; anything else is refused (``TypeError``)
 rather than handed over in the wrong type. Server errors are raised as psycopg's
 exception for their SQLSTATE, and a lost connection as ``OperationalError``, so the
