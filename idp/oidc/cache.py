@@ -118,10 +118,13 @@ class HotCache:
     def watch(self, sessions: sessionmaker[Session]) -> None:
         """Empty the caches whenever a session of ``sessions`` commits a change
         that could make an entry stale."""
-        if not event.contains(sessions, "after_flush", _after_flush):  # once per factory
-            event.listen(sessions, "after_flush", _after_flush)
-            event.listen(sessions, "do_orm_execute", _orm_execute)
-            event.listen(sessions, "after_transaction_end", _transaction_end)
+        # Not guarded by ``event.contains``: SQLAlchemy keys it on the factory's
+        # address, which a new factory can share with a freed one, and it would then
+        # answer that hooks are set which are not. Watching a factory twice (two apps
+        # on one context) runs these hooks twice, which changes nothing.
+        event.listen(sessions, "after_flush", _after_flush)
+        event.listen(sessions, "do_orm_execute", _orm_execute)
+        event.listen(sessions, "after_transaction_end", _transaction_end)
         event.listen(sessions, "after_commit", self._after_commit)
 
     def _after_commit(self, session: Session) -> None:

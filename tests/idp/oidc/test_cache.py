@@ -3,11 +3,16 @@ and how long another process's change can go unseen."""
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
+from sqlalchemy import create_engine, update
+
 from idp.context import Context
+from idp.db import make_session_factory
+from idp.models import OAuthClient
 from idp.oidc import clients
-from idp.oidc.cache import TTL_SECONDS, TtlCache
+from idp.oidc.cache import TTL_SECONDS, HotCache, TtlCache
 from idp.oidc.runtime import EXTENSION
 from idp.services.actor import Actor
 
@@ -115,3 +120,22 @@ def test_protocol_endpoints_open_no_cookie_session(app, make_client, signing_key
     assert answer.status_code == 200
     assert "Set-Cookie" not in answer.headers and "Cookie" not in answer.headers.get("Vary", "")
     assert "Set-Cookie" in web.get("/login").headers  # the pages keep theirs (CSRF)
+
+
+def test_each_new_session_factory_has_its_commits_empty_the_cache() -> None:
+    """A factory made after an earlier one was freed may take its address; the hooks
+    must still be set on it (SQLAlchemy's ``event.contains`` keys on addresses)."""
+    engine = create_engine("sqlite://")
+    OAuthClient.__table__.create(engine)
+    for _ in range(20):
+        sessions = make_session_factory(engine)
+        cache = HotCache()
+        cache.watch(sessions)
+        generation = cache.clients.generation
+        with sessions() as session:
+            session.execute(update(OAuthClient).values(name="renamed"))  # a bulk change
+            session.commit()
+        assert cache.clients.generation == generation + 1
+        del sessions, cache
+        gc.collect()  # the next factory may be made where this one was
+    engine.dispose()
