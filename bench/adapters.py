@@ -192,6 +192,9 @@ def main() -> None:
             peak = rss_mib()[1]
             print(f"import: {args.patrons:,} patrons in {elapsed:,.1f} s = "
                   f"{args.patrons / elapsed:,.0f} patrons/s end to end, peak RSS {peak:,.0f} MiB")
+            workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            if workers:  # the scan's worker processes; pages shared with this one count in both
+                print(f"  peak RSS of a scan worker process {workers:,.0f} MiB")
             with ctx.transaction() as session:
                 queued = session.scalar(select(func.count()).select_from(OutboxItem)) or 0
             delivered, spent = relay(ctx, min(args.relay_items, queued))

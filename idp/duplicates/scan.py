@@ -37,6 +37,7 @@ from ..services.audit import record as audit_record
 from . import queue
 from .engine import EngineResult, find_pairs, paused_gc
 from .features import Record, match_name, matching_birth_date
+from .groups import Scored, scored_groups
 from .parameters import DEFAULT_PARAMETERS, Parameters
 
 #: Called with (stage, done, total); total is None when unknown.
@@ -200,24 +201,22 @@ def _scan_in_chunks(ctx: Context, scope: str, parameters: Parameters, report: Sc
     Nothing is estimated from the records and names weigh by level, so a pair
     scores the same in whichever group finds it: the groups' pairs are simply
     merged (a pair sharing keys in two groups is compared in both and kept once). Only
-    about ``CHUNK_MEMBERS`` readers are in memory at a time, however many the
-    scope holds; blocks stream from the server on a connection of their own.
+    about ``CHUNK_MEMBERS`` readers are in memory at a time in each process that
+    scores (two on PostgreSQL, see :mod:`.groups`), however many the scope holds;
+    blocks stream from the server on a connection of their own.
     """
     found: dict[tuple[str, str], queue.Candidate] = {}
     readers: set[str] = set()
-    with ctx.sessions() as blocks_session, ctx.sessions() as session, paused_gc():
+    with ctx.sessions() as blocks_session, paused_gc():
         scope_ids = _scope_readers(blocks_session, scope)
-        for group in _groups(_blocks(blocks_session, scope_ids), CHUNK_MEMBERS):
-            members = {m for _, _, ids in group for m in ids}
-            records = list(records_of(session, members))
-            result, candidates = _score(ctx, records, group, parameters, name_frequencies=False)
-            for candidate in candidates:
+        groups = _groups(_blocks(blocks_session, scope_ids), CHUNK_MEMBERS)
+        for scored in scored_groups(ctx, groups, parameters, _score_group):
+            for candidate in scored.candidates:
                 found.setdefault((candidate.reader_a, candidate.reader_b), candidate)
-            readers.update(record.reader_id for record in records)
-            report.blocks += len(group)
-            report.compared += result.counts.candidate_pairs
-            report.skipped_blocks.extend({"kind": b.kind, "size": b.size}
-                                         for b in result.skipped)
+            readers.update(scored.reader_ids)
+            report.blocks += scored.blocks
+            report.compared += scored.compared
+            report.skipped_blocks.extend(scored.skipped)
             tell("blocks", report.blocks, None)
             tell("readers", len(readers), None)
     report.readers = len(readers)
@@ -225,6 +224,18 @@ def _scan_in_chunks(ctx: Context, scope: str, parameters: Parameters, report: Sc
     tell("blocks", report.blocks, report.blocks)
     tell("readers", report.readers, report.readers)
     return sorted(found.values(), key=lambda c: (-c.score, c.reader_a, c.reader_b))
+
+
+def _score_group(ctx: Context, group: list[tuple[str, str, list[str]]],
+                 parameters: Parameters) -> Scored:
+    """Load the members of ``group``'s blocks and score them."""
+    members = {m for _, _, ids in group for m in ids}
+    with ctx.sessions() as session, paused_gc():
+        records = list(records_of(session, members))
+    result, candidates = _score(ctx, records, group, parameters, name_frequencies=False)
+    return Scored(candidates, [record.reader_id for record in records],
+                  result.counts.candidate_pairs,
+                  [{"kind": b.kind, "size": b.size} for b in result.skipped], len(group))
 
 
 def _groups(blocks: Iterator[tuple[str, str, list[str]]], members: int

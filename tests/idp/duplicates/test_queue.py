@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from idp.context import Context
+from idp.duplicates import groups
 from idp.duplicates.scan import run_scan
 from idp.importer.run import file_source, import_patrons
 from idp.models import DuplicatePair, DuplicateScan, MatchKey, PairState, Reader
@@ -250,3 +251,47 @@ def test_an_import_scan_in_groups_of_blocks_finds_each_pair_once(
         scan = session.scalars(select(DuplicateScan).order_by(DuplicateScan.id.desc())).first()
         assert scan is not None
         assert scan.counts["found"] == 4 and scan.counts["readers"] == 8
+
+
+def _twins_then_import(ctx: Context, clock, people: IdentityGenerator, path: Path) -> Any:
+    twins = list(people.readers(4, min_age=30))
+    for person in twins:
+        register(ctx, person)
+    clock.advance(days=1)
+    return _import(ctx, path, [
+        {"local_id": f"L{i}", "family_name": traditional(p.family_name),
+         "given_name": traditional(p.given_name), "birth_date": p.birth_date.isoformat(),
+         "mobile": p.mobile} for i, p in enumerate(twins)])
+
+
+def test_groups_are_scored_in_worker_processes_on_postgresql(
+        ctx, clock, people: IdentityGenerator, tmp_path: Path, monkeypatch):
+    monkeypatch.setattr("idp.duplicates.scan.CHUNK_MEMBERS", 2)
+    pools: list[object] = []
+
+    class Counted(groups.ProcessPoolExecutor):
+        def __init__(self, *args: Any, **kwargs: Any):
+            pools.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(groups, "ProcessPoolExecutor", Counted)
+    counts = _twins_then_import(ctx, clock, people, tmp_path / "patrons.jsonl")
+    assert counts["possible_duplicates"] == 4 and len(pairs(ctx)) == 4
+    assert len(pools) == (1 if ctx.engine.dialect.name == "postgresql" else 0)
+    assert ctx.engine.pool.checkedout() == 0  # the workers used connections of their own
+
+
+def test_a_group_that_fails_stops_the_scan_with_its_error(
+        ctx, clock, people: IdentityGenerator, tmp_path: Path, monkeypatch):
+    monkeypatch.setattr("idp.duplicates.scan.CHUNK_MEMBERS", 2)
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the match model failed")
+
+    monkeypatch.setattr("idp.duplicates.scan._score", broken)  # in the workers too
+    with pytest.raises(RuntimeError, match="the match model failed"):
+        _twins_then_import(ctx, clock, people, tmp_path / "patrons.jsonl")
+    assert pairs(ctx) == []
+    with ctx.transaction() as session:
+        scan = session.scalars(select(DuplicateScan)).one()
+        assert scan.finished_at is None
