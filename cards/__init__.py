@@ -59,6 +59,7 @@ from cards.token import (
     Token,
     decode_token,
     new_serial,
+    new_serials,
     serial_from_text,
     serial_to_text,
 )
@@ -114,6 +115,7 @@ __all__ = [
     "load_status_list",
     "load_trust_list",
     "new_serial",
+    "new_serials",
     "public_key_from_jwk",
     "public_key_from_raw",
     "public_key_to_jwk",

@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cards import new_serial, serial_to_text
+from cards import new_serials as new_serial_batch
+from cards import serial_to_text
 
 from ..context import Context
 from ..db import among
@@ -69,7 +70,7 @@ def new_serials(session: Session, count: int, *, taken: Set[str] = frozenset()) 
     random bits: a clash practically never happens, but it is checked)."""
     serials: set[str] = set()
     while len(serials) < count:
-        wanted = ({serial_to_text(new_serial()) for _ in range(count - len(serials))}
+        wanted = ({serial_to_text(serial) for serial in new_serial_batch(count - len(serials))}
                   - serials - taken)
         serials |= wanted - set(session.scalars(select(Card.serial).where(
             among(session, Card.serial, wanted))))

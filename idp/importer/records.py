@@ -32,7 +32,7 @@ from ..models import (
     ReaderLink,
     Status,
 )
-from ..services.numbers import new_card_number, new_reader_id
+from ..services.numbers import new_card_numbers
 from ..services.registration import DOCUMENT_CONTEXT, MOBILE_CONTEXT, _years_later
 from .bulk import bulk_insert
 from .claims import Claims
@@ -80,20 +80,19 @@ class BatchRecords:
         database."""
         cards: set[str] = set()
         while len(cards) < count:
-            wanted = {new_card_number() for _ in range(count - len(cards))} - cards - taken
+            wanted = set(new_card_numbers(count - len(cards))) - cards - taken
             used = set(self.session.scalars(select(Reader.card_number).where(
                 among(self.session, Reader.card_number, wanted))))
             cards |= wanted - used
         return sorted(cards)
 
-    def _new_reader(self, batch: Batch, draft: Draft, name: str, card: str, serial: str,
-                    now: dt.datetime, *, claimed: str | None = None) -> str:
+    def _new_reader(self, batch: Batch, draft: Draft, reader_id: str, name: str, card: str,
+                    serial: str, now: dt.datetime, *, claimed: str | None = None) -> str:
         """Rows for a new reader with card number ``card`` and a reader card with
         ``serial``; ``claimed`` is the hash of a resident ID the row gave but another
         reader holds (kept as a blocking key only)."""
         assert draft.birth_date is not None
         cipher, hasher = self.ctx.cipher, self.ctx.hasher
-        reader_id = new_reader_id()
         validity = self.ctx.settings.registration.card_validity_years
         batch.readers.append({
             "id": reader_id, "card_number": card, "family_name": draft.family_name,

@@ -19,6 +19,7 @@ from ..duplicates.comparisons import name_level, names_agree
 from ..duplicates.features import MatchName, match_name
 from ..models import IdentityDocument, ImportedRow, LinkMethod, Reader, ReaderLink
 from ..services.names import search_name
+from ..services.numbers import new_reader_ids
 from .claims import Claims
 from .prepare import Draft
 from .records import Batch, BatchRecords
@@ -69,6 +70,7 @@ class Writer(BatchRecords):
             ImportedRow.library_id == lib, among(s, ImportedRow.row_key, list(keys.values())))))
         cards = self._card_numbers(len(drafts), taken=pending.card_numbers)
         serials = lifecycle.new_serials(s, len(drafts), taken=pending.serials)
+        reader_ids = new_reader_ids(len(drafts))
         for draft in drafts:
             local_id, key = draft.row.get("local_id"), keys[id(draft)]
             batch.counts["read"] += 1
@@ -101,8 +103,8 @@ class Writer(BatchRecords):
                     claimed = digest
                 draft.document = None
             if reader_id is None:
-                reader_id = self._new_reader(batch, draft, name, cards.pop(), serials.pop(),
-                                             now, claimed=claimed)
+                reader_id = self._new_reader(batch, draft, reader_ids.pop(), name, cards.pop(),
+                                             serials.pop(), now, claimed=claimed)
                 if digest is not None and draft.document is not None:
                     by_hash[digest] = batch.claims.documents[digest] = (reader_id, wanted)
                 batch.counts["created"] += 1

@@ -22,9 +22,17 @@ def new_reader_id() -> str:
     random bits keep ids unguessable; the id tells when the reader was created,
     which the reader record holds anyway.
     """
-    millis = time.time_ns() // 1_000_000
-    raw = (millis % (1 << 48)).to_bytes(6, "big") + secrets.token_bytes(10)
-    return base64.b32encode(raw).decode().rstrip("=").lower()
+    return new_reader_ids(1)[0]
+
+
+def new_reader_ids(count: int) -> list[str]:
+    """``count`` new reader ids of this millisecond, from one draw of the OS CSPRNG:
+    an import makes thousands, and each draw is a system call during which another
+    thread may take the interpreter lock from the import's critical path."""
+    millis = (time.time_ns() // 1_000_000 % (1 << 48)).to_bytes(6, "big")
+    pool = secrets.token_bytes(10 * count)
+    return [base64.b32encode(millis + pool[start:start + 10]).decode().rstrip("=").lower()
+            for start in range(0, len(pool), 10)]
 
 
 def is_reader_id(text: str) -> bool:
@@ -42,9 +50,32 @@ def luhn_digit(digits: str) -> str:
 
 def new_card_number() -> str:
     """13 digits, the last a Luhn check digit so mistyped numbers are caught at once."""
-    # One draw over the 12-digit bodies (first digit not 0), not one per digit.
-    body = str(10**11 + secrets.randbelow(9 * 10**11))
-    return body + luhn_digit(body)
+    return new_card_numbers(1)[0]
+
+
+#: The 12-digit bodies (first digit not 0) a card number can have.
+_BODIES = 9 * 10**11
+_BODY_BYTES = 5  # 2**40 > _BODIES; draws at or above _BODIES are thrown away (18 %)
+
+
+def new_card_numbers(count: int) -> list[str]:
+    """``count`` card numbers (not necessarily distinct) from as few draws of the OS
+    CSPRNG as rejection sampling allows: each body is uniform over the 12-digit
+    numbers, as ``secrets.randbelow`` would draw it."""
+    bodies: list[int] = []
+    while len(bodies) < count:
+        wanted = count - len(bodies)
+        pool = secrets.token_bytes(_BODY_BYTES * (wanted + wanted // 4 + 1))
+        for start in range(0, len(pool), _BODY_BYTES):
+            value = int.from_bytes(pool[start:start + _BODY_BYTES], "big")
+            if value < _BODIES:
+                bodies.append(value)
+        del bodies[count:]
+    numbers = []
+    for value in bodies:
+        body = str(10**11 + value)
+        numbers.append(body + luhn_digit(body))
+    return numbers
 
 
 def is_card_number(text: str) -> bool:

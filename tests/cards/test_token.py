@@ -11,7 +11,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cards import TEXT_LENGTH, MalformedToken, TokenFieldError, decode_token, new_serial
+from cards import (
+    TEXT_LENGTH,
+    MalformedToken,
+    TokenFieldError,
+    decode_token,
+    new_serial,
+    new_serials,
+)
 from cards.token import (
     P256_HALF_ORDER,
     P256_ORDER,
@@ -182,3 +189,10 @@ def test_fast_base32_refuses_a_length_that_is_not_whole_bytes() -> None:
     with pytest.raises(ValueError, match="do not make"):
         base32_to_bytes("A" * 143, 90)
 
+
+
+def test_serials_in_bulk_are_distinct_and_whole() -> None:
+    serials = new_serials(2000)
+    assert len(serials) == 2000 and len(set(serials)) == 2000
+    assert all(len(serial) == 10 for serial in serials)
+    assert new_serials(0) == []
