@@ -11,16 +11,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import select
+from cards import new_serials, serial_to_text
 
 from ..cardsvc import lifecycle
-from ..db import among
 from ..duplicates.comparisons import name_level, names_agree
 from ..duplicates.features import MatchName, match_name
-from ..models import IdentityDocument, ImportedRow, LinkMethod, Reader, ReaderLink
+from ..models import LinkMethod
 from ..services.names import search_name
-from ..services.numbers import new_reader_ids
+from ..services.numbers import new_card_numbers, new_reader_ids
 from .claims import Claims
+from .lookups import look_up
 from .prepare import Draft
 from .records import Batch, BatchRecords
 from .rowkeys import row_key
@@ -42,34 +42,35 @@ class Writer(BatchRecords):
         now, batch = self.ctx.now(), Batch()
         s, lib = self.session, self.library_id
         local_ids = [d.row.get("local_id") for d in drafts if d.row.get("local_id")]
-        taken_ids = pending.local_ids | set(s.scalars(select(ReaderLink.local_id).where(
-            ReaderLink.library_id == lib, among(s, ReaderLink.local_id, local_ids))))
         barcodes = [d.row.get("barcode") for d in drafts if d.row.get("barcode")]
-        taken_codes = pending.barcodes | set(s.scalars(select(ReaderLink.local_barcode).where(
-            ReaderLink.library_id == lib, among(s, ReaderLink.local_barcode, barcodes))))
         hashes = {id(d): self.ctx.hasher.digest("identity-document", d.document.match_key)
                   for d in drafts if d.document is not None}
+        backlinks = [d.row.backlink for d in drafts if d.row.backlink]
+        keys = {id(d): row_key(self.ctx, d) for d in drafts}
+        drawn_cards = set(new_card_numbers(len(drafts))) - pending.card_numbers
+        drawn_serials = {serial_to_text(x) for x in new_serials(len(drafts))} - pending.serials
+        found = look_up(s, lib, local_ids=local_ids, barcodes=barcodes,
+                        row_keys=list(keys.values()), hashes=list(hashes.values()),
+                        backlinks=backlinks, card_numbers=drawn_cards, serials=drawn_serials)
+        taken_ids: set[str | None] = {*pending.local_ids, *found.local_ids}
+        taken_codes: set[str | None] = {*pending.barcodes, *found.barcodes}
         by_hash: dict[str, tuple[str, MatchName]] = {
-            h: (rid, match_name(family, given)) for h, rid, family, given in s.execute(
-                select(IdentityDocument.match_hash, Reader.id, Reader.family_name,
-                       Reader.given_name)
-                .join(Reader, Reader.id == IdentityDocument.reader_id)
-                .where(among(s, IdentityDocument.match_hash, list(hashes.values()))))}
+            h: (rid, match_name(family, given))
+            for h, (rid, family, given) in found.documents.items()}
         for value in hashes.values():
             if value in pending.documents:
                 by_hash.setdefault(value, pending.documents[value])
-        backlinks = [d.row.backlink for d in drafts if d.row.backlink]
-        known = {rid: name for rid, name in s.execute(
-            select(Reader.id, Reader.search_name).where(among(s, Reader.id, backlinks)))}
-        linked_here = set(s.scalars(select(ReaderLink.reader_id).where(
-            ReaderLink.library_id == lib, among(
-                s, ReaderLink.reader_id, backlinks + [rid for rid, _ in by_hash.values()])))
-        ) | pending.linked
-        keys = {id(d): row_key(self.ctx, d) for d in drafts}
-        done = pending.row_keys | set(s.scalars(select(ImportedRow.row_key).where(
-            ImportedRow.library_id == lib, among(s, ImportedRow.row_key, list(keys.values())))))
-        cards = self._card_numbers(len(drafts), taken=pending.card_numbers)
-        serials = lifecycle.new_serials(s, len(drafts), taken=pending.serials)
+        known = found.known
+        linked_here = found.linked | pending.linked
+        done = pending.row_keys | found.row_keys
+        cards = sorted(drawn_cards - found.card_numbers)
+        if len(cards) < len(drafts):  # a clash (practically never): draw the rest anew
+            cards += self._card_numbers(len(drafts) - len(cards), taken=(
+                pending.card_numbers | found.card_numbers | set(cards)))
+        serials = sorted(drawn_serials - found.serials)
+        if len(serials) < len(drafts):
+            serials += lifecycle.new_serials(s, len(drafts) - len(serials), taken=(
+                pending.serials | found.serials | set(serials)))
         reader_ids = new_reader_ids(len(drafts))
         for draft in drafts:
             local_id, key = draft.row.get("local_id"), keys[id(draft)]
