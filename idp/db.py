@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, any_, bindparam, create_engine, event
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from adapters.sqltools import ping_when_idle
 
@@ -66,3 +67,9 @@ def among(session: Session, column: InstrumentedAttribute[Any],
         return column.in_(list(values))
     keys = bindparam(None, list(values), type_=ARRAY(column.type))
     return column == any_(keys)
+
+
+def bound_defaults(compiled: SQLCompiler) -> dict[str, Any]:
+    """The values a compiled statement binds itself (its literals), by name."""
+    return {name: bound.effective_value
+            for name, bound in compiled.binds.items() if not bound.required}

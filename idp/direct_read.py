@@ -23,12 +23,13 @@ import threading
 import time
 from typing import Any
 
-from sqlalchemy import ClauseElement, Engine
+from sqlalchemy import ClauseElement, Dialect, Engine
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from adapters.sqltools import PING_AFTER_IDLE_SECONDS
 
+from .db import bound_defaults
 from .pq_read import PreparedRead
 
 
@@ -158,13 +159,9 @@ class DirectRead:
     def __init__(self, reads: ReadConnections, statement: ClauseElement):
         dialect = reads.engine.dialect
         self._reads = reads
-        self._prepared = PreparedRead(statement, dialect) if dialect.driver == "psycopg" else None
-        compiled = statement.compile(dialect=dialect)
-        assert isinstance(compiled, SQLCompiler)  # a statement, not DDL
-        self._sql = str(compiled)
-        self._defaults = {name: bound.effective_value  # values the statement binds itself
-                          for name, bound in compiled.binds.items() if not bound.required}
-        self._order = compiled.positiontup if compiled.positional else None
+        self._read: PreparedRead | CursorRead = (
+            PreparedRead(statement, dialect) if dialect.driver == "psycopg"
+            else CursorRead(statement, dialect))
 
     def first(self, **values: Any) -> tuple[Any, ...] | None:
         reads = self._reads
@@ -172,21 +169,30 @@ class DirectRead:
         if held is None:  # other threads hold all the connections reads may keep
             pooled = reads.checkout()
             try:
-                return self._run(pooled, values)
+                return self._read.first(pooled, values)
             finally:
                 reads.give_back(pooled)
         try:
-            row = self._run(held.pooled, values)
+            row = self._read.first(held.pooled, values)
         except BaseException:
             reads.failed(held)
             raise
         held.used = time.monotonic()
         return row
 
-    def _run(self, pooled: PoolProxiedConnection,
-             values: dict[str, Any]) -> tuple[Any, ...] | None:
-        if self._prepared is not None:
-            return self._prepared.first(pooled, values)
+
+class CursorRead:
+    """The statement run with the driver's cursor (SQLite, and any other driver)."""
+
+    def __init__(self, statement: ClauseElement, dialect: Dialect):
+        compiled = statement.compile(dialect=dialect)
+        assert isinstance(compiled, SQLCompiler)  # a statement, not DDL
+        self._sql = str(compiled)
+        self._defaults = bound_defaults(compiled)
+        self._order = compiled.positiontup if compiled.positional else None
+
+    def first(self, pooled: PoolProxiedConnection,
+              values: dict[str, Any]) -> tuple[Any, ...] | None:
         params = {**self._defaults, **values}
         args = [params[name] for name in self._order] if self._order is not None else params
         cursor = pooled.cursor()

@@ -32,6 +32,8 @@ from sqlalchemy import ClauseElement, Dialect
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from .db import bound_defaults
+
 INTEGERS = frozenset({20, 21, 23})  # int8, int2, int4
 TEXTS = frozenset({19, 25, 1042, 1043})  # name, text, bpchar, varchar
 #: pooled.info key (kept for the life of the connection): statement name → how to
@@ -51,8 +53,7 @@ class PreparedRead:
         self.sql = str(compiled).encode()
         self.name = b"readerpass_" + hashlib.sha256(self.sql).hexdigest()[:24].encode()
         self.order = list(compiled.positiontup)
-        self.defaults = {name: bound.effective_value  # values the statement binds itself
-                         for name, bound in compiled.binds.items() if not bound.required}
+        self.defaults = bound_defaults(compiled)
 
     def first(self, pooled: PoolProxiedConnection,
               values: dict[str, Any]) -> tuple[Any, ...] | None:
