@@ -55,6 +55,9 @@ class Batch:
     cards: list[tuple[str, str]] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
     claims: Claims = field(default_factory=Claims)
+    #: it matched a reader that a batch planned before it creates: its rows wait
+    #: until that batch has committed (their foreign keys need the reader)
+    follows: bool = False
 
     def claim_rows(self) -> None:
         """Add what the batch's rows take to its claims (the documents of its new
@@ -201,7 +204,10 @@ class BatchRecords:
     def store(self, batch: Batch, turn: Callable[[], None] = lambda: None) -> None:
         """Insert the batch's rows in the session's transaction. ``turn`` returns
         when the batches before this one are stored: the cards come after it, as
-        their status-list indices are taken in one lock held until commit."""
+        their status-list indices are taken in one lock held until commit. A batch
+        that ``follows`` the ones before it waits for them first."""
+        if batch.follows:
+            turn()
         self._store_rows(batch)
         turn()
         self._store_cards(batch)

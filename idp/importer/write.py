@@ -11,19 +11,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from cards import new_serials, serial_to_text
-
 from ..cardsvc import lifecycle
 from ..duplicates.comparisons import name_level, names_agree
 from ..duplicates.features import MatchName, match_name
 from ..models import LinkMethod
 from ..services.names import search_name
-from ..services.numbers import new_card_numbers, new_reader_ids
+from ..services.numbers import new_reader_ids
 from .claims import Claims
-from .lookups import look_up
+from .lookups import Asked, ask
 from .prepare import Draft
 from .records import Batch, BatchRecords
-from .rowkeys import row_key
 
 
 class Writer(BatchRecords):
@@ -35,39 +32,37 @@ class Writer(BatchRecords):
         return batch.counts
 
     def plan(self, drafts: Sequence[Draft], in_flight: Iterable[Claims] = ()) -> Batch:
-        """Decide every row of ``drafts`` and build the rows to insert, inserting
-        nothing; ``in_flight`` are the claims of batches planned earlier whose
-        transactions may not have committed yet."""
+        """Look up and decide every row of ``drafts`` and build the rows to insert,
+        inserting nothing; ``in_flight`` are the claims of batches planned earlier
+        whose transactions may not have committed yet."""
+        return self.decide(ask(self.session, self.ctx, self.library_id, drafts), in_flight)
+
+    def decide(self, asked: Asked, in_flight: Iterable[Claims] = ()) -> Batch:
+        """Decide every row of a looked-up batch and build the rows to insert;
+        ``in_flight`` are the claims of the batches planned before it that may
+        have committed after its look-ups began."""
         pending = Claims.union(in_flight)
         now, batch = self.ctx.now(), Batch()
-        s, lib = self.session, self.library_id
-        local_ids = [d.row.get("local_id") for d in drafts if d.row.get("local_id")]
-        barcodes = [d.row.get("barcode") for d in drafts if d.row.get("barcode")]
-        hashes = {id(d): self.ctx.hasher.digest("identity-document", d.document.match_key)
-                  for d in drafts if d.document is not None}
-        backlinks = [d.row.backlink for d in drafts if d.row.backlink]
-        keys = {id(d): row_key(self.ctx, d) for d in drafts}
-        drawn_cards = set(new_card_numbers(len(drafts))) - pending.card_numbers
-        drawn_serials = {serial_to_text(x) for x in new_serials(len(drafts))} - pending.serials
-        found = look_up(s, lib, local_ids=local_ids, barcodes=barcodes,
-                        row_keys=list(keys.values()), hashes=list(hashes.values()),
-                        backlinks=backlinks, card_numbers=drawn_cards, serials=drawn_serials)
+        s, found, drafts = self.session, asked.found, asked.drafts
+        hashes, keys = asked.hashes, asked.keys
         taken_ids: set[str | None] = {*pending.local_ids, *found.local_ids}
         taken_codes: set[str | None] = {*pending.barcodes, *found.barcodes}
         by_hash: dict[str, tuple[str, MatchName]] = {
             h: (rid, match_name(family, given))
             for h, (rid, family, given) in found.documents.items()}
+        unstored: set[str] = set()  # readers of batches that may not have committed
         for value in hashes.values():
-            if value in pending.documents:
-                by_hash.setdefault(value, pending.documents[value])
+            if value in pending.documents and value not in by_hash:
+                by_hash[value] = pending.documents[value]
+                unstored.add(pending.documents[value][0])
         known = found.known
         linked_here = found.linked | pending.linked
         done = pending.row_keys | found.row_keys
-        cards = sorted(drawn_cards - found.card_numbers)
+        cards = sorted(asked.cards - found.card_numbers - pending.card_numbers)
         if len(cards) < len(drafts):  # a clash (practically never): draw the rest anew
             cards += self._card_numbers(len(drafts) - len(cards), taken=(
                 pending.card_numbers | found.card_numbers | set(cards)))
-        serials = sorted(drawn_serials - found.serials)
+        serials = sorted(asked.serials - found.serials - pending.serials)
         if len(serials) < len(drafts):
             serials += lifecycle.new_serials(s, len(drafts) - len(serials), taken=(
                 pending.serials | found.serials | set(serials)))
@@ -96,6 +91,8 @@ class Writer(BatchRecords):
                 if reader_id is None and names_agree(holder_name, wanted,
                                                      name_level(holder_name, wanted)):
                     reader_id, method = holder, LinkMethod.AUTO_MATCHED
+                    # Its rows refer to that reader: stored once the reader is.
+                    batch.follows = batch.follows or holder in unstored
                 elif holder != reader_id:
                     self._issue(batch, draft, now, "possible_duplicate", "document_number",
                                 "the identity document is registered to another reader "

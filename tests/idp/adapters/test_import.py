@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from adapters.memory import MemoryPatronStore
 from adapters.values import CreateRequest
 from idp.context import Context
+from idp.importer.lookups import ask
 from idp.importer.prepare import prepare
 from idp.importer.records import Batch, BatchRecords
 from idp.importer.rows import SourceRow
@@ -194,29 +195,78 @@ def test_import_file_with_legacy_values(ctx, city, store, register: RegisterFn,
 
 
 def _plan_and_store(ctx: Context, batches: list[list[dict[str, str]]], *,
-                    in_flight: bool) -> list[Counter[str]]:
+                    mode: str) -> list[Counter[str]]:
     """Plan every batch before storing any (as the write-behind may), telling each
-    about the batches before it when ``in_flight``; then store them in order."""
+    about the batches before it, then store them in order. ``planned``: each batch
+    is looked up after the one before was planned; ``asked``: every batch is looked
+    up before any is planned (as the look-ups run ahead of the planner)."""
     with ctx.transaction() as session:
         run_id = session.scalar(select(ImportRun.id)) or 0
         lib = library(session, "CITY").id
+    drafts = [[prepare(SourceRow(f"record {n}.{i}", "", row), ctx) for i, row in enumerate(rows)]
+              for n, rows in enumerate(batches)]
     planned: list[Batch] = []
-    for n, rows in enumerate(batches):
-        drafts = [prepare(SourceRow(f"record {n}.{i}", "", row), ctx)
-                  for i, row in enumerate(rows)]
+    if mode == "asked":
         with ctx.transaction() as session:
-            planned.append(Writer(session, ctx, lib, run_id, enqueue=True).plan(
-                drafts, [b.claims for b in planned] if in_flight else ()))
+            questions = [ask(session, ctx, lib, batch) for batch in drafts]
             session.rollback()
+        for question in questions:
+            with ctx.transaction() as session:
+                planned.append(Writer(session, ctx, lib, run_id, enqueue=True).decide(
+                    question, [b.claims for b in planned]))
+                session.rollback()
+    else:
+        for batch in drafts:
+            with ctx.transaction() as session:
+                planned.append(Writer(session, ctx, lib, run_id, enqueue=True).plan(
+                    batch, [b.claims for b in planned]))
+                session.rollback()
     for batch in planned:
         with ctx.transaction() as session:
             Writer(session, ctx, lib, run_id, enqueue=True).store(batch)
     return [batch.counts for batch in planned]
 
 
-@pytest.mark.parametrize("in_flight", [True, False])
+def test_a_batch_looked_up_before_the_one_before_it_committed_still_sees_it(
+        ctx, city, people: IdentityGenerator, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch):
+    """The look-ups run ahead of the planner: the first batch is held in its
+    transaction until the second has been looked up, which must then learn of the
+    first's reader from its claims."""
+    person = people.reader(min_age=20)
+    rows = [{"local_id": local, "family_name": person.family_name,
+             "given_name": person.given_name, "document_number": person.resident_id}
+            for local in ("A1", "A2")]
+    asked_twice, calls = threading.Event(), []
+
+    def counted_ask(*args, **kwargs):
+        question = ask(*args, **kwargs)
+        calls.append(question)
+        if len(calls) == 2:
+            asked_twice.set()
+        return question
+
+    store = Writer.store
+
+    def held_store(self, batch, turn=lambda: None):
+        assert asked_twice.wait(10), "the second batch was not looked up ahead"
+        store(self, batch, turn)
+
+    monkeypatch.setattr("idp.importer.run.ask", counted_ask)
+    monkeypatch.setattr(Writer, "store", held_store)
+    counts = import_patrons(ctx, "CITY", file_source(_lines(tmp_path, rows), None, "utf-8"),
+                            batch_size=1)
+    assert counts == Counter(read=2, created=1, matched=1, linked=1, issues=1)
+    with ctx.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Reader)) == 1
+        assert [link.local_id for link in session.scalars(select(ReaderLink))] == ["A1"]
+    [issue] = _issues(ctx)
+    assert issue.kind == "possible_duplicate" and issue.field == "local_id"
+
+
+@pytest.mark.parametrize("mode", ["sequence", "planned", "asked"])
 def test_a_batch_planned_before_the_last_one_committed_decides_as_if_it_had(
-        ctx, city, people: IdentityGenerator, tmp_path: Path, in_flight: bool):
+        ctx, city, people: IdentityGenerator, tmp_path: Path, mode: str):
     import_patrons(ctx, "CITY", file_source(_lines(tmp_path, []), None, "utf-8"))  # a run
     person, other = people.reader(min_age=20), people.reader(min_age=20)
 
@@ -226,11 +276,11 @@ def test_a_batch_planned_before_the_last_one_committed_decides_as_if_it_had(
 
     first = [row(person, "A1", "BA1")]
     second = [row(person, "A2", "BA2"), row(other, "A1", "BA3"), row(other, "A3", "BA1")]
-    if not in_flight:  # one after the other, as a reference
-        [first_counts] = _plan_and_store(ctx, [first], in_flight=False)
-        [second_counts] = _plan_and_store(ctx, [second], in_flight=False)
+    if mode == "sequence":  # one after the other, as a reference
+        [first_counts] = _plan_and_store(ctx, [first], mode="planned")
+        [second_counts] = _plan_and_store(ctx, [second], mode="planned")
     else:
-        first_counts, second_counts = _plan_and_store(ctx, [first, second], in_flight=True)
+        first_counts, second_counts = _plan_and_store(ctx, [first, second], mode=mode)
     assert first_counts == Counter(read=1, created=1, linked=1)
     # The same person (document and name) is the first batch's reader, already linked
     # here; A1 is the first batch's; BA1 is linked to the first batch's patron.

@@ -156,21 +156,21 @@ def test_an_interrupted_run_resumed_ends_as_one_clean_run(
     assert _counts(clean_cmd("import", "--library", "CITY", "--file", str(path),
                          "--batch-size", "2").stdout) == FIRST_RUN
 
-    plan, calls = Writer.plan, []
+    decide, calls = Writer.decide, []
 
-    def interrupted(self: Writer, drafts: Any, in_flight: Any = ()) -> Batch:
-        calls.append(len(drafts))
+    def interrupted(self: Writer, asked: Any, in_flight: Any = ()) -> Batch:
+        calls.append(len(asked.drafts))
         if len(calls) == 3:
             raise KeyboardInterrupt  # Ctrl-C in the third batch
-        return plan(self, drafts, in_flight)
+        return decide(self, asked, in_flight)
 
-    monkeypatch.setattr(Writer, "plan", interrupted)
+    monkeypatch.setattr(Writer, "decide", interrupted)
     stopped = cmd("import", "--library", "CITY", "--file", str(path), "--batch-size", "2",
                   code=1)
     assert "Aborted" in stopped.output
     partial = state(cmd.config)
     assert len(partial["readers"]) == 4 and partial["runs"][0][1] is False
-    monkeypatch.setattr(Writer, "plan", plan)
+    monkeypatch.setattr(Writer, "decide", decide)
     rest = cmd("import", "--library", "CITY", "--file", str(path), "--batch-size", "2")
     assert _counts(rest.stdout)["read"] == 5  # after the two committed batches
     assert state(cmd.config) == state(clean_cmd.config)
