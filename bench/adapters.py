@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bench.adapters_setup import fill_koha, identity, scratch
 from idp.context import Context
@@ -57,7 +57,47 @@ def rss_mib() -> tuple[float, float]:
     return current, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def import_all(ctx: Context, patrons: int, batch: int) -> float:
+def process_cpu() -> float:
+    """CPU seconds of this process's threads and of its children that ended."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def server_cpu(ctx: Context) -> float | None:
+    """CPU seconds the PostgreSQL server's processes have used, those that ended
+    included (the postmaster waits for them), or None if it runs elsewhere."""
+    if ctx.engine.dialect.name != "postgresql":
+        return None
+    with ctx.engine.connect() as conn:
+        backend = conn.scalar(text("SELECT pg_backend_pid()"))
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def stat(pid: int | str) -> list[str] | None:
+        try:  # fields after the command, which may hold spaces
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            return None
+
+    mine = stat(backend)
+    if mine is None:
+        return None
+    postmaster = int(mine[1])
+    master = stat(postmaster)
+    if master is None:
+        return None
+    total = sum(int(x) for x in master[11:15])  # utime, stime, cutime, cstime
+    for entry in Path("/proc").iterdir():
+        fields = stat(entry.name) if entry.name.isdigit() else None
+        if fields is not None and int(fields[1]) == postmaster:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def import_all(ctx: Context, patrons: int, batch: int) -> tuple[float, dict[str, float]]:
+    """Import every patron; returns the seconds it took and CPU microseconds a
+    patron, by this process (its threads and scan workers) and by PostgreSQL."""
+    cpu_started, server_started = process_cpu(), server_cpu(ctx)
     started = last = time.perf_counter()
     done = shown = 0
     step = max(batch, patrons // 10)
@@ -89,7 +129,15 @@ def import_all(ctx: Context, patrons: int, batch: int) -> float:
                             scan_progress=scanned)
     elapsed = time.perf_counter() - started
     print(f"  counts: {dict(counts)}")
-    return elapsed
+    cpu = {"importer_cpu_us": (process_cpu() - cpu_started) / patrons * 1e6}
+    server_ended = server_cpu(ctx)
+    if server_started is not None and server_ended is not None:
+        cpu["server_cpu_us"] = (server_ended - server_started) / patrons * 1e6
+    cores = os.cpu_count() or 1
+    print("  CPU a patron: " + ", ".join(f"{name} {cpu[key]:,.0f} µs" for key, name in (
+        ("importer_cpu_us", "importer"), ("server_cpu_us", "PostgreSQL")) if key in cpu)
+        + f"; the machine's {cores} cores had {cores * elapsed / patrons * 1e6:,.0f} µs")
+    return elapsed, cpu
 
 
 def relay(ctx: Context, wanted: int) -> tuple[int, float]:
@@ -131,7 +179,9 @@ _CHILD = ("import runpy, sys; tree, script = sys.argv[1], sys.argv[2]; "
           "runpy.run_path(script, run_name='__main__')")
 _FIGURES = (("patrons_s", "import patrons/s", "{:,.0f}"), ("peak_rss_mib", "peak RSS MiB",
             "{:,.0f}"), ("relay_s", "relay deliveries/s", "{:,.1f}"),
-            ("jit_p50_ms", "JIT p50 ms", "{:.1f}"), ("jit_p99_ms", "JIT p99 ms", "{:.1f}"))
+            ("jit_p50_ms", "JIT p50 ms", "{:.1f}"), ("jit_p99_ms", "JIT p99 ms", "{:.1f}"),
+            ("importer_cpu_us", "importer CPU µs/patron", "{:,.0f}"),
+            ("server_cpu_us", "PostgreSQL CPU µs/patron", "{:,.0f}"))
 
 
 def compare(args: argparse.Namespace, passed: list[str]) -> None:
@@ -151,6 +201,8 @@ def compare(args: argparse.Namespace, passed: list[str]) -> None:
     print(f"\n{'median of ' + str(args.rounds) + ' rounds':<22}{'before':>12}{'after':>12}"
           f"{'after/before':>14}")
     for key, name, fmt in _FIGURES:
+        if not all(key in r for r in results["before"] + results["after"]):
+            continue  # a tree that does not measure it
         before = statistics.median(r[key] for r in results["before"])
         after = statistics.median(r[key] for r in results["after"])
         ratios = [a[key] / b[key] for a, b in zip(results["after"], results["before"],
@@ -188,7 +240,7 @@ def main() -> None:
         ctx = identity(Path(workdir), idp_url.render_as_string(hide_password=False), koha_url)
         try:
             print(f"import (batches of {args.batch:,}):")
-            elapsed = import_all(ctx, args.patrons, args.batch)
+            elapsed, cpu = import_all(ctx, args.patrons, args.batch)
             peak = rss_mib()[1]
             print(f"import: {args.patrons:,} patrons in {elapsed:,.1f} s = "
                   f"{args.patrons / elapsed:,.0f} patrons/s end to end, peak RSS {peak:,.0f} MiB")
@@ -208,7 +260,8 @@ def main() -> None:
             if args.json is not None:
                 args.json.write_text(json.dumps({
                     "patrons_s": args.patrons / elapsed, "peak_rss_mib": peak,
-                    "relay_s": delivered / spent, "jit_p50_ms": p50, "jit_p99_ms": p99}))
+                    "relay_s": delivered / spent, "jit_p50_ms": p50, "jit_p99_ms": p99,
+                    **cpu}))
         finally:
             ctx.dispose()
 
