@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import create_engine, inspect, text
 
 from idp.config_file import new_key
@@ -77,6 +81,20 @@ def test_equal_plaintexts_encrypt_differently_but_hash_equally():
     assert hasher.digest("mobile", "x") != hasher.digest("identity-document", "x")
     assert hasher.digest("mobile", "x") != KeyedHasher(b"j" * 32).digest("mobile", "x")
     assert len(new_key()) >= 43
+
+
+_HASHER = KeyedHasher(b"k" * 32)
+
+
+@given(purpose=st.sampled_from(["mobile", "identity-document", "import-row", "x"]),
+       value=st.text())
+def test_a_keyed_hash_is_hmac_sha256_of_purpose_nul_value(purpose: str, value: str):
+    # Stored hashes are matched against new ones: the definition must never drift,
+    # whichever way it is computed, however often a purpose is used.
+    expected = hmac.new(b"k" * 32, purpose.encode() + b"\x00" + value.encode(),
+                        hashlib.sha256).hexdigest()
+    assert _HASHER.digest(purpose, value) == expected
+    assert _HASHER.digest(purpose, value) == expected
 
 
 def test_rotation_re_encrypts_so_the_old_key_can_go(api, people, ctx, settings, clock):
