@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Generator, Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 _END = object()
 
 
-def read_ahead(items: Iterable[T], *, depth: int = 1,
-               name: str = "read-ahead") -> Generator[T, None, None]:
+def read_ahead(items: Iterable[T], *, depth: int = 1, name: str = "read-ahead") -> Iterator[T]:
     """Yield ``items`` in order, produced by a thread up to ``depth`` ahead.
 
     An exception in the producer is raised here, at the item where it happened.

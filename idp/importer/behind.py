@@ -78,12 +78,6 @@ class WriteBehind(Generic[T]):
         with self._changed:
             return list(self._pending.values())
 
-    def stored(self) -> int:
-        """How many items are stored: those numbered below it, in submission order
-        from 0. An item counts once its store has returned."""
-        with self._changed:
-            return self._stored
-
     def close(self) -> None:
         """Store every submitted item, stop the writers, raise their error if any."""
         # Counted first: a writer may stop on one of these before the loop is done.

@@ -1,12 +1,12 @@
 """What a planned batch takes, so that a batch planned before it commits does not
 take it again.
 
-A batch is looked up while the batches before it are still being planned or
-written (``run``). Its look-ups see only the rows committed when they began, so
-the planner adds the claims of every batch that had not committed by then: the
-local ids and barcodes it links, the row keys it records, the identity documents
-of the readers it creates, the readers it links here, and the card numbers and
-serials it hands out. With them, batches in flight decide exactly as batches one
+Batches are planned on one thread while the batch before is still being written
+on another (``behind``). The look-ups of a batch see only committed rows, so the
+planner adds the claims of every batch submitted but not yet committed: the local
+ids and barcodes it links, the row keys it records, the identity documents of the
+readers it creates, the readers it links here, and the card numbers and serials it
+hands out. With them, two batches in flight decide exactly as two batches one
 after the other would.
 """
 

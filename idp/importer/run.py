@@ -7,30 +7,20 @@ the beginning; rows an earlier run dealt with (the ``import_rows`` ledger, see
 ``rowkeys``) or linked some other way are counted as ``already_imported`` and
 change nothing.
 
-A batch goes through four stages, each on its own thread, so that one batch's
-waits on a database overlap with other batches' Python:
-
-1. read and prepare (``ahead``): a page from the source, each row validated;
-2. look up (``lookups.ask``): its keys and hashes, and one statement asking the
-   identity database what it already holds of them;
-3. plan (the caller's thread): decide each row from those answers and the claims
-   of the batches before it (``claims``), and build its rows;
-4. store (``behind``): on PostgreSQL two batches at once, each sending its rows
-   while the server works on the other's. They commit in order, the cards and
-   the checkpoint after the batch before has committed.
-
-Batches cannot wait on each other in the database: the planner gives every batch
-in flight its own card numbers, serials, local ids, barcodes and row keys. The
-rare batch that matched a reader an earlier batch in flight creates stores its
-rows after that batch has committed.
+On PostgreSQL two batches are stored at once (``behind``): each sends its rows
+while the server works on the other's, and they commit in order, the cards and
+the checkpoint after the batch before has committed. Their rows cannot wait on
+each other in the database: the planner gives every batch in flight its own
+card numbers, serials, local ids, barcodes and row keys (``claims``). The rare
+batch that matched a reader an earlier batch in flight creates stores its rows
+after that batch has committed.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Generator, Iterable, Iterator
-from contextlib import closing
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -49,11 +39,9 @@ from ..models import ImportRun, Library, LibraryAdapterConfig
 from ..services.libraries import get_library
 from .ahead import read_ahead
 from .behind import Turn, WriteBehind
-from .claims import Claims
 from .files import file_format, read_rows
-from .lookups import Asked, ask
 from .planner import Statistics
-from .prepare import Draft, prepare
+from .prepare import prepare
 from .records import Batch
 from .rows import SourceRow, from_patron
 from .write import Writer
@@ -152,20 +140,15 @@ def import_patrons(ctx: Context, code: str, source: Source, *, batch_size: int =
     # Two batches stored at once on PostgreSQL, whose server works on one while the
     # other's rows are sent; SQLite lets one transaction write at a time.
     writers = 2 if ctx.engine.dialect.name == "postgresql" else 1
-    with WriteBehind(store, writers=writers, name="import-write-behind") as behind, \
-            closing(read_ahead(_asked(ctx, library_id, batches, behind.stored),
-                               name="import-look-ups")) as asked:
-        recent: dict[int, Claims] = {}  # claims of batches by number, while needed
-        for number, (batch, seen, question) in enumerate(asked):
-            # The look-ups saw the batches stored before they began (``seen``, and
-            # maybe later ones, which decides the same); the others' claims are added.
+    with WriteBehind(store, writers=writers, name="import-write-behind") as behind:
+        for batch, drafts in batches:
+            # Claims first, then look-ups: a batch committing in between is seen
+            # by one or the other (or both, which decides the same).
+            in_flight = [job.batch.claims for job in behind.pending()]
             with ctx.sessions() as session:
-                planned = Writer(session, ctx, library_id, run_id, enqueue=enqueue).decide(
-                    question, [recent[n] for n in range(seen, number)])
-                session.rollback()  # a clash of drawn numbers would have looked up more
-            recent[number] = planned.claims
-            for stored in [n for n in recent if n < seen]:
-                del recent[stored]
+                planned = Writer(session, ctx, library_id, run_id,
+                                 enqueue=enqueue).plan(drafts, in_flight)
+                session.rollback()  # look-ups only
             totals.update(planned.counts)
             behind.submit(_Job(planned, batch[-1].cursor, len(batch)))
     with ctx.transaction() as session:
@@ -180,22 +163,6 @@ def import_patrons(ctx: Context, code: str, source: Source, *, batch_size: int =
         report = run_scan(ctx, import_run=run_id, progress=scan_progress)
         totals["possible_duplicates"] = report.queue.get("new", 0)
     return totals
-
-
-_Prepared = Generator[tuple[list[SourceRow], list[Draft]], None, None]
-
-
-def _asked(ctx: Context, library_id: int, batches: _Prepared,
-           stored: Callable[[], int]) -> Iterator[tuple[list[SourceRow], int, Asked]]:
-    """Each batch with its look-ups, and how many batches were stored before they
-    began. Closing this closes ``batches``."""
-    with closing(batches):
-        for batch, drafts in batches:
-            seen = stored()
-            with ctx.sessions() as session:
-                question = ask(session, ctx, library_id, drafts)
-                session.rollback()  # look-ups only
-            yield batch, seen, question
 
 
 @dataclass(frozen=True)

@@ -227,32 +227,31 @@ def _plan_and_store(ctx: Context, batches: list[list[dict[str, str]]], *,
     return [batch.counts for batch in planned]
 
 
-def test_a_batch_looked_up_before_the_one_before_it_committed_still_sees_it(
+def test_a_batch_that_matched_a_reader_still_in_flight_is_stored_after_it(
         ctx, city, people: IdentityGenerator, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch):
-    """The look-ups run ahead of the planner: the first batch is held in its
-    transaction until the second has been looked up, which must then learn of the
-    first's reader from its claims."""
+    """The first batch is held in its transaction until the second is planned: the
+    second then matches the first's reader through its claims, and its rows (which
+    refer to that reader) must not reach the database before the first commits."""
     person = people.reader(min_age=20)
     rows = [{"local_id": local, "family_name": person.family_name,
              "given_name": person.given_name, "document_number": person.resident_id}
             for local in ("A1", "A2")]
-    asked_twice, calls = threading.Event(), []
+    planned_twice, calls = threading.Event(), []
+    plan, store = Writer.plan, Writer.store
 
-    def counted_ask(*args, **kwargs):
-        question = ask(*args, **kwargs)
-        calls.append(question)
+    def counted_plan(self, drafts, in_flight=()):
+        batch = plan(self, drafts, in_flight)
+        calls.append(batch)
         if len(calls) == 2:
-            asked_twice.set()
-        return question
-
-    store = Writer.store
+            planned_twice.set()
+        return batch
 
     def held_store(self, batch, turn=lambda: None):
-        assert asked_twice.wait(10), "the second batch was not looked up ahead"
+        assert planned_twice.wait(10), "the second batch was not planned meanwhile"
         store(self, batch, turn)
 
-    monkeypatch.setattr("idp.importer.run.ask", counted_ask)
+    monkeypatch.setattr(Writer, "plan", counted_plan)
     monkeypatch.setattr(Writer, "store", held_store)
     counts = import_patrons(ctx, "CITY", file_source(_lines(tmp_path, rows), None, "utf-8"),
                             batch_size=1)
