@@ -25,6 +25,11 @@ from ..models import Card, CardStatusHead, CardStatusVersion
 HEAD_ID = 1
 #: The list grows in steps of this many bits, so a new card rarely needs a new version.
 GROWTH = 1024
+#: A bulk allocation grows it past the need by this many times its own count: an
+#: import of thousand-reader batches then publishes a version every 15 batches or
+#: so, not every one (each version is a row, a lock of the head and a flush inside
+#: the import's serial section, and a list for every gate to fetch).
+AHEAD = 15
 
 
 def head(session: Session) -> CardStatusHead:
@@ -60,7 +65,8 @@ def allocate_indices(session: Session, count: int) -> range:
     row.next_index += count
     last = row.next_index - 1
     if count and last >= row.size:
-        row.size = (last // GROWTH + 1) * GROWTH
+        wanted = last + 1 + count * AHEAD
+        row.size = -(-wanted // GROWTH) * GROWTH  # whole steps
     return range(start, start + count)
 
 

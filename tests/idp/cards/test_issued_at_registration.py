@@ -85,6 +85,30 @@ def test_a_refused_registration_takes_no_index(live, people, admin_token):
         assert session.scalar(select(func.count()).select_from(Card)) == 1
 
 
+def test_an_import_of_many_batches_grows_the_list_once_ahead(live, gate, people,
+                                                            tmp_path: Path):
+    # Four batches, each over half a growth step: growing just enough each time
+    # would publish three versions.
+    batch = status.GROWTH // 2 + 100
+    rows = [{"local_id": f"L{n}", "family_name": p.family_name, "given_name": p.given_name,
+             "document_number": p.resident_id}
+            for n, p in enumerate(people.readers(4 * batch, min_age=20, max_age=70))]
+    path = tmp_path / "patrons.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n",
+                    encoding="utf-8")
+    version_before = status.head_version(live.ctx)
+    counts = import_patrons(live.ctx, "CITY", file_source(path, None, "utf-8"),
+                            batch_size=batch)
+    assert counts["created"] == 4 * batch
+    assert status.head_version(live.ctx) == version_before + 1
+    with live.ctx.sessions() as session:
+        head = status.head(session)
+        last = session.scalar(select(Card).order_by(Card.status_index.desc()).limit(1))
+        assert last is not None and head.next_index == 4 * batch and head.size % status.GROWTH == 0
+    gate.sync()
+    assert gate.verify(token_for(live.ctx, last.reader_id)).ok  # the last index is listed
+
+
 def test_import_issues_cards_in_bulk(live, gate, people, tmp_path: Path):
     # More readers than one growth step of the list: the batch grows it once.
     count = status.GROWTH + 10
