@@ -71,24 +71,19 @@ def ask(session: Session, ctx: Context, library_id: int, drafts: Sequence[Draft]
     keys = {id(d): row_key(ctx, d) for d in drafts}
     cards = set(new_card_numbers(len(drafts)))
     serials = {serial_to_text(x) for x in new_serials(len(drafts))}
-    found = look_up(
+    statement = lookup_statement(
         session, library_id,
         local_ids=[d.row.get("local_id") for d in drafts if d.row.get("local_id")],
         barcodes=[d.row.get("barcode") for d in drafts if d.row.get("barcode")],
         row_keys=list(keys.values()), hashes=list(hashes.values()),
         backlinks=[d.row.backlink for d in drafts if d.row.backlink],
         card_numbers=cards, serials=serials)
-    return Asked(drafts, hashes, keys, cards, serials, found)
+    return Asked(drafts, hashes, keys, cards, serials, look_up(session, statement))
 
 
-def look_up(session: Session, library_id: int, *, local_ids: Collection[str],
-            barcodes: Collection[str], row_keys: Collection[str], hashes: Collection[str],
-            backlinks: Collection[str], card_numbers: Collection[str],
-            serials: Collection[str]) -> Found:
+def look_up(session: Session, statement: CompoundSelect[Any]) -> Found:
+    """Run a :func:`lookup_statement` and sort its rows by question."""
     probes_only(session)
-    statement = lookup_statement(
-        session, library_id, local_ids=local_ids, barcodes=barcodes, row_keys=row_keys,
-        hashes=hashes, backlinks=backlinks, card_numbers=card_numbers, serials=serials)
     found = Found()
     simple = {"local": found.local_ids, "barcode": found.barcodes, "row": found.row_keys,
               "linked": found.linked, "card": found.card_numbers, "serial": found.serials}

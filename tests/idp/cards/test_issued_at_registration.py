@@ -85,17 +85,22 @@ def test_a_refused_registration_takes_no_index(live, people, admin_token):
         assert session.scalar(select(func.count()).select_from(Card)) == 1
 
 
+def _import_file(path: Path, people, count: int) -> Path:
+    """``count`` new patrons with resident IDs, as JSON lines."""
+    rows = [{"local_id": f"L{n}", "family_name": p.family_name, "given_name": p.given_name,
+             "document_number": p.resident_id}
+            for n, p in enumerate(people.readers(count, min_age=20, max_age=70))]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n",
+                    encoding="utf-8")
+    return path
+
+
 def test_an_import_of_many_batches_grows_the_list_once_ahead(live, gate, people,
                                                             tmp_path: Path):
     # Four batches, each over half a growth step: growing just enough each time
     # would publish three versions.
     batch = status.GROWTH // 2 + 100
-    rows = [{"local_id": f"L{n}", "family_name": p.family_name, "given_name": p.given_name,
-             "document_number": p.resident_id}
-            for n, p in enumerate(people.readers(4 * batch, min_age=20, max_age=70))]
-    path = tmp_path / "patrons.jsonl"
-    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n",
-                    encoding="utf-8")
+    path = _import_file(tmp_path / "patrons.jsonl", people, 4 * batch)
     version_before = status.head_version(live.ctx)
     counts = import_patrons(live.ctx, "CITY", file_source(path, None, "utf-8"),
                             batch_size=batch)
@@ -112,12 +117,7 @@ def test_an_import_of_many_batches_grows_the_list_once_ahead(live, gate, people,
 def test_import_issues_cards_in_bulk(live, gate, people, tmp_path: Path):
     # More readers than one growth step of the list: the batch grows it once.
     count = status.GROWTH + 10
-    rows = [{"local_id": f"L{n}", "family_name": p.family_name, "given_name": p.given_name,
-             "document_number": p.resident_id}
-            for n, p in enumerate(people.readers(count, min_age=20, max_age=70))]
-    path = tmp_path / "patrons.jsonl"
-    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n",
-                    encoding="utf-8")
+    path = _import_file(tmp_path / "patrons.jsonl", people, count)
     version_before = status.head_version(live.ctx)
     counts = import_patrons(live.ctx, "CITY", file_source(path, None, "utf-8"),
                             batch_size=count)
